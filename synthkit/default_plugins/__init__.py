@@ -1,0 +1,1 @@
+"""Built-in plugins: the same hooks a third-party plugin uses."""

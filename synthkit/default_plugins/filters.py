@@ -1,0 +1,10 @@
+"""Built-in filters, registered through the same hooks third-party plugins use."""
+
+from __future__ import annotations
+
+from synthkit.hookspecs import hookimpl
+
+
+@hookimpl
+def register_filters(register):
+    """Register the built-in filters."""

@@ -1,0 +1,83 @@
+"""Every error synthkit raises derives from :class:`SynthkitError`.
+
+Messages name the object, where it is, and the fix.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "SynthkitError",
+    "PluginError",
+    "PluginLoadError",
+    "DuplicateNameError",
+    "UnknownNameError",
+    "InputError",
+    "TemplateError",
+    "RecordError",
+    "FatalError",
+    "AuthError",
+    "BudgetExceeded",
+    "MissingDependencyError",
+]
+
+
+class SynthkitError(Exception):
+    """Base class of every synthkit error."""
+
+
+class PluginError(SynthkitError):
+    """A plugin is broken or misused."""
+
+
+class PluginLoadError(PluginError):
+    """A plugin raised while it was imported or while it registered its parts."""
+
+
+class DuplicateNameError(PluginError):
+    """Two plugins registered the same name for the same kind of part."""
+
+
+class UnknownNameError(PluginError, KeyError):
+    """A name was asked for that no plugin registered."""
+
+    def __str__(self) -> str:  # KeyError would repr() the message
+        return str(self.args[0]) if self.args else ""
+
+
+class InputError(SynthkitError):
+    """Input data is malformed; the message names file and line."""
+
+
+class TemplateError(SynthkitError):
+    """A prompt template is invalid or cannot render a record."""
+
+
+class RecordError(SynthkitError):
+    """Processing one record failed; the record is counted as failed, the run goes on.
+
+    Args:
+        message: what went wrong.
+        kind: a short machine-readable error kind, e.g. ``"http_500"`` or ``"timeout"``.
+        attempts: how many attempts were made before giving up.
+    """
+
+    def __init__(self, message: str, *, kind: str = "error", attempts: int = 1) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.attempts = attempts
+
+
+class FatalError(SynthkitError):
+    """The run cannot go on (for example a rejected API key); it stops, keeping what is done."""
+
+
+class AuthError(FatalError):
+    """The provider rejected the credentials (HTTP 401/403)."""
+
+
+class BudgetExceeded(FatalError):
+    """The next request would exceed the run's budget; the run stops cleanly."""
+
+
+class MissingDependencyError(SynthkitError, ImportError):
+    """An optional dependency is not installed; the message names the extra to install."""

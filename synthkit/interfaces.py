@@ -1,0 +1,218 @@
+"""The interfaces every part implements.
+
+Core steps: :class:`Generator` (async, may fan out), :class:`Filter` (sync, cheap,
+may keep state such as a dedup index), :class:`Mixer` (several sources in, one
+stream out). Plugin-supplied parts: :class:`Teacher`, :class:`PromptTemplate`,
+:class:`Verifier`.
+"""
+
+from __future__ import annotations
+
+import abc
+import random
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any, ClassVar
+
+import attrs
+
+from .records import Record, Verdict, content_id
+
+__all__ = [
+    "Message",
+    "Usage",
+    "Completion",
+    "Context",
+    "Teacher",
+    "PromptTemplate",
+    "Generator",
+    "Filter",
+    "Verifier",
+    "Mixer",
+    "MixReport",
+]
+
+#: A chat message: ``{"role": "system" | "user" | "assistant", "content": str}``.
+Message = Mapping[str, Any]
+
+
+@attrs.frozen
+class Usage:
+    """Token counts of one request, and its cost when the price is known."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float | None = None
+
+    @property
+    def total_tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"prompt_tokens": self.prompt_tokens, "completion_tokens": self.completion_tokens}
+        if self.cost_usd is not None:
+            d["cost_usd"] = self.cost_usd
+        return d
+
+
+@attrs.frozen
+class Completion:
+    """One sample returned by a teacher."""
+
+    text: str
+    finish_reason: str | None = "stop"
+    usage: Usage = attrs.field(factory=Usage)
+    model: str | None = None
+    cached: bool = False
+
+
+@attrs.frozen
+class Context:
+    """Run-wide settings handed to every step.
+
+    Attributes:
+        seed: the run's seed; per-record randomness derives from it, so a run is
+            reproducible whatever the concurrency.
+    """
+
+    seed: int = 0
+
+    def seed_for(self, record: Record, step: str) -> int:
+        """Return a 31-bit seed that depends only on the run seed, the record and the step."""
+        return int(content_id([self.seed, record.id, step])[:8], 16) & 0x7FFFFFFF
+
+    def rng_for(self, record: Record, step: str) -> random.Random:
+        """Return a private random generator for one record at one step."""
+        return random.Random(self.seed_for(record, step))
+
+
+class Teacher(abc.ABC):
+    """Produces completions for chat messages: an LLM client or a programmatic generator.
+
+    Attributes:
+        name: the registered plugin name (``"openai"``, ``"litellm"``...).
+        model: the model the teacher calls.
+    """
+
+    name: ClassVar[str] = "teacher"
+    model: str = ""
+
+    @abc.abstractmethod
+    async def complete(self, messages: Sequence[Message], params: Mapping[str, Any], *, n: int = 1) -> list[Completion]:
+        """Return ``n`` completions for ``messages`` sampled with ``params``.
+
+        Raises:
+            RecordError: this request failed for good (kind and attempts set).
+            FatalError: the run cannot go on (for example, :class:`AuthError`).
+        """
+
+    async def aclose(self) -> None:  # noqa: B027 - optional hook
+        """Release connections; called once when the run ends."""
+
+
+class PromptTemplate(abc.ABC):
+    """Turns a record into chat messages. Its :attr:`hash` goes into lineage."""
+
+    name: str
+
+    @property
+    @abc.abstractmethod
+    def hash(self) -> str:
+        """A content hash of the template source."""
+
+    @abc.abstractmethod
+    def render(self, record: Record) -> list[dict[str, str]]:
+        """Return the messages for ``record``.
+
+        Raises:
+            TemplateError: the record lacks a field the template uses.
+        """
+
+
+class Generator(abc.ABC):
+    """An async step that turns one record into zero or more records."""
+
+    name: str = "generator"
+
+    @abc.abstractmethod
+    async def generate(self, record: Record, ctx: Context) -> Sequence[Record]:
+        """Return the records made from ``record`` (an empty list drops it).
+
+        Raises:
+            RecordError: the record failed; any other exception fails it too.
+        """
+
+    async def aclose(self) -> None:  # noqa: B027 - optional hook
+        """Release resources; called once when the run ends."""
+
+
+class Filter(abc.ABC):
+    """A cheap synchronous check; may keep state (a dedup index), so it sees records in order."""
+
+    name: str = "filter"
+
+    @abc.abstractmethod
+    def check(self, record: Record) -> Verdict:
+        """Return whether ``record`` passes, with the reason."""
+
+    def check_batch(self, records: Sequence[Record]) -> list[Verdict]:
+        """Return one verdict per record, in order; override to vectorise."""
+        return [self.check(r) for r in records]
+
+
+class Verifier(abc.ABC):
+    """An async check of a record's correctness (math, code, schema, judge...)."""
+
+    name: str = "verifier"
+
+    @abc.abstractmethod
+    async def verify(self, record: Record) -> Verdict:
+        """Return whether ``record`` is right, with the reason and, where it fits, a score."""
+
+    async def aclose(self) -> None:  # noqa: B027 - optional hook
+        """Release resources; called once when the run ends."""
+
+
+@attrs.frozen
+class MixReport:
+    """What a mixer produced against what it was asked for.
+
+    Attributes:
+        asked: the requested share of each source (by count or by tokens).
+        produced: how many records (or tokens) of each source were emitted.
+        unit: ``"records"`` or ``"tokens"``.
+    """
+
+    asked: Mapping[str, float]
+    produced: Mapping[str, float]
+    unit: str = "records"
+
+    @property
+    def shares(self) -> dict[str, float]:
+        total = sum(self.produced.values()) or 1
+        return {k: v / total for k, v in self.produced.items()}
+
+    def __str__(self) -> str:
+        parts = [
+            f"{k}: {self.produced.get(k, 0):g} {self.unit} ({self.shares.get(k, 0):.1%}, asked {self.asked.get(k, 0):.1%})"
+            for k in sorted(set(self.asked) | set(self.produced))
+        ]
+        return "mix " + "; ".join(parts)
+
+
+class Mixer(abc.ABC):
+    """Blends several named sources into one stream in stated proportions.
+
+    The pipeline hands its own output as the source named ``"synthetic"``; the others
+    (for example ``"real"``) are given when the mixer is added.
+    """
+
+    name: str = "mixer"
+
+    @abc.abstractmethod
+    def mix(self, sources: Mapping[str, Iterable[Record]], *, seed: int = 0) -> Iterator[Record]:
+        """Yield the mixed stream; afterwards :attr:`report` says what was produced."""
+
+    @property
+    @abc.abstractmethod
+    def report(self) -> MixReport:
+        """What the last :meth:`mix` produced against what was asked."""

@@ -1,0 +1,259 @@
+"""The record model: one example with its content and its full lineage."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal
+
+import attrs
+
+from .errors import InputError
+
+__all__ = ["Verdict", "Lineage", "Record", "RESERVED_KEYS", "content_id"]
+
+Origin = Literal["real", "synthetic"]
+
+#: Top-level JSON keys that belong to the record itself, not to ``data``.
+RESERVED_KEYS = frozenset({"id", "prompt", "messages", "response", "lineage"})
+
+
+def _canonical(obj: Any) -> str:
+    return json.dumps(obj, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def content_id(obj: Any) -> str:
+    """Return a stable 16-hex-digit id for any JSON-able value."""
+    return hashlib.sha256(_canonical(obj).encode()).hexdigest()[:16]
+
+
+def _messages(value: Sequence[Mapping[str, Any]] | None) -> tuple[dict[str, Any], ...] | None:
+    if value is None:
+        return None
+    out = []
+    for i, m in enumerate(value):
+        if not isinstance(m, Mapping) or "role" not in m or "content" not in m:
+            msg = f"messages[{i}] must be an object with 'role' and 'content', got {m!r}"
+            raise InputError(msg)
+        out.append(dict(m))
+    return tuple(out)
+
+
+def _check_data(_inst: Any, _attr: Any, value: Mapping[str, Any]) -> None:
+    clash = RESERVED_KEYS.intersection(value)
+    if clash:
+        msg = f"data may not hold the reserved keys {sorted(clash)}; use the Record fields instead"
+        raise InputError(msg)
+
+
+@attrs.frozen
+class Verdict:
+    """The outcome of one verifier or filter on one record."""
+
+    name: str
+    passed: bool
+    reason: str = ""
+    score: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"name": self.name, "passed": self.passed, "reason": self.reason}
+        if self.score is not None:
+            d["score"] = self.score
+        return d
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Verdict:
+        return cls(name=d["name"], passed=bool(d["passed"]), reason=d.get("reason", ""), score=d.get("score"))
+
+
+def _verdicts(value: Sequence[Verdict | Mapping[str, Any]]) -> tuple[Verdict, ...]:
+    return tuple(v if isinstance(v, Verdict) else Verdict.from_dict(v) for v in value)
+
+
+@attrs.frozen
+class Lineage:
+    """Where a record came from and what has been decided about it.
+
+    Attributes:
+        origin: ``"real"`` for human data, ``"synthetic"`` for model output.
+        teacher: the teacher plugin name that produced the response.
+        model: the teacher's model.
+        template: the prompt template name.
+        template_hash: content hash of the template source.
+        params: the sampling parameters sent to the teacher.
+        seed: the seed used for this record.
+        parents: ids of the records this one was derived from.
+        generation: 0 for real data, parent generation + 1 for model output.
+        verdicts: one per verifier or filter that judged the record.
+        finish_reason: the teacher's finish reason (``"stop"``, ``"length"``...).
+        usage: token counts (and cost, when known) of the request.
+        attempts: earlier attempts of a regenerated record, oldest first.
+    """
+
+    origin: Origin = attrs.field(default="real", validator=attrs.validators.in_(("real", "synthetic")))
+    teacher: str | None = None
+    model: str | None = None
+    template: str | None = None
+    template_hash: str | None = None
+    params: Mapping[str, Any] = attrs.field(factory=dict, converter=dict)
+    seed: int | None = None
+    parents: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    generation: int = 0
+    verdicts: tuple[Verdict, ...] = attrs.field(default=(), converter=_verdicts)
+    finish_reason: str | None = None
+    usage: Mapping[str, Any] = attrs.field(factory=dict, converter=dict)
+    attempts: tuple[Mapping[str, Any], ...] = attrs.field(default=(), converter=tuple)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return a JSON-able dict; empty and ``None`` fields are left out."""
+        d: dict[str, Any] = {}
+        for a in attrs.fields(Lineage):
+            v = getattr(self, a.name)
+            if a.name == "verdicts":
+                v = [x.to_dict() for x in v]
+            elif isinstance(v, tuple):
+                v = [dict(x) if isinstance(x, Mapping) else x for x in v]
+            elif isinstance(v, Mapping):
+                v = dict(v)
+            if v is None or v == [] or v == {}:
+                continue
+            d[a.name] = v
+        d.setdefault("origin", self.origin)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Lineage:
+        names = {a.name for a in attrs.fields(Lineage)}
+        unknown = set(d) - names
+        if unknown:
+            msg = f"unknown lineage keys {sorted(unknown)}; known keys are {sorted(names)}"
+            raise InputError(msg)
+        return cls(**d)
+
+
+@attrs.frozen
+class Record:
+    """One training example.
+
+    Content is ``prompt`` or chat ``messages``, plus ``response`` and a free ``data``
+    mapping for task fields (``answer``, ``tests``, ``text``...). In JSON, ``data`` keys
+    sit at the top level beside ``id``, ``prompt``, ``messages``, ``response`` and
+    ``lineage``, so plain JSONL such as ``{"prompt": ...}`` or ``{"text": ...}`` reads as is.
+    """
+
+    id: str
+    prompt: str | None = None
+    messages: tuple[dict[str, Any], ...] | None = attrs.field(default=None, converter=_messages)
+    response: str | None = None
+    data: Mapping[str, Any] = attrs.field(factory=dict, converter=dict, validator=_check_data)
+    lineage: Lineage = attrs.field(factory=Lineage)
+
+    @classmethod
+    def create(
+        cls,
+        *,
+        prompt: str | None = None,
+        messages: Sequence[Mapping[str, Any]] | None = None,
+        response: str | None = None,
+        data: Mapping[str, Any] | None = None,
+        lineage: Lineage | None = None,
+        id: str | None = None,  # noqa: A002
+    ) -> Record:
+        """Build a record; without an ``id``, one is derived from the content."""
+        data = dict(data or {})
+        msgs = [dict(m) for m in messages] if messages is not None else None
+        if id is None:
+            id = content_id({"prompt": prompt, "messages": msgs, "response": response, "data": data})  # noqa: A001
+        return cls(id=id, prompt=prompt, messages=msgs, response=response, data=data, lineage=lineage or Lineage())
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Record:
+        """Read a record from its JSON form (or from any plain JSON object)."""
+        if not isinstance(d, Mapping):
+            msg = f"a record must be a JSON object, got {type(d).__name__}"
+            raise InputError(msg)
+        data = {k: v for k, v in d.items() if k not in RESERVED_KEYS}
+        lineage = d.get("lineage")
+        if lineage is not None and not isinstance(lineage, Mapping):
+            msg = f"'lineage' must be an object, got {type(lineage).__name__}"
+            raise InputError(msg)
+        for key in ("prompt", "response"):
+            if d.get(key) is not None and not isinstance(d[key], str):
+                msg = f"'{key}' must be a string, got {type(d[key]).__name__}"
+                raise InputError(msg)
+        rid = d.get("id")
+        return cls.create(
+            id=None if rid is None else str(rid),
+            prompt=d.get("prompt"),
+            messages=d.get("messages"),
+            response=d.get("response"),
+            data=data,
+            lineage=Lineage.from_dict(lineage) if lineage else None,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the JSON form: ``id``, content, ``data`` keys flattened, ``lineage``."""
+        d: dict[str, Any] = {"id": self.id}
+        if self.prompt is not None:
+            d["prompt"] = self.prompt
+        if self.messages is not None:
+            d["messages"] = [dict(m) for m in self.messages]
+        if self.response is not None:
+            d["response"] = self.response
+        d.update(self.data)
+        d["lineage"] = self.lineage.to_dict()
+        return d
+
+    def to_json(self) -> str:
+        """Return one JSONL line (without the newline); keys keep a stable order."""
+        return json.dumps(self.to_dict(), ensure_ascii=False, separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, line: str) -> Record:
+        return cls.from_dict(json.loads(line))
+
+    def get(self, field: str, default: Any = None) -> Any:
+        """Return a content field (``prompt``, ``response``...) or a ``data`` field."""
+        if field in ("id", "prompt", "messages", "response"):
+            value = getattr(self, field)
+            return default if value is None else value
+        return self.data.get(field, default)
+
+    def text(self, field: str | None = None) -> str:
+        """Return the text a filter looks at: ``field`` if named, else ``text``, else ``response``.
+
+        Raises:
+            InputError: the named field is missing or not a string.
+        """
+        if field is None:
+            value = self.data.get("text")
+            if value is None:
+                value = self.response
+            if value is None:
+                value = self.prompt
+        else:
+            value = self.get(field)
+        if not isinstance(value, str):
+            which = field or "text, response or prompt"
+            msg = f"record {self.id} has no string field {which!r}; name the field holding the text (--field)"
+            raise InputError(msg)
+        return value
+
+    def user_content(self) -> str:
+        """Return the prompt, or the content of the last user message."""
+        if self.prompt is not None:
+            return self.prompt
+        for m in reversed(self.messages or ()):
+            if m.get("role") == "user":
+                return str(m.get("content", ""))
+        return ""
+
+    def with_verdict(self, verdict: Verdict) -> Record:
+        """Return a copy with ``verdict`` appended to the lineage."""
+        lin = attrs.evolve(self.lineage, verdicts=(*self.lineage.verdicts, verdict))
+        return attrs.evolve(self, lineage=lin)
+
+    def evolve(self, **changes: Any) -> Record:
+        """Return a copy with ``changes`` applied (``attrs.evolve``)."""
+        return attrs.evolve(self, **changes)
