@@ -1,0 +1,62 @@
+"""Exact dedup: normalisation, reasons, field choice, registration."""
+
+from __future__ import annotations
+
+import pytest
+
+from synthkit.dedup import ExactDedup
+from synthkit.errors import InputError
+from synthkit.records import Record
+
+
+def _r(rid: str, **kw) -> Record:
+    return Record.create(id=rid, **kw)
+
+
+def test_later_copy_dropped_with_id_of_first():
+    """A second record with the same text is dropped and its reason names the first record's id."""
+    f = ExactDedup()
+    assert f.check(_r("a", data={"text": "Hello world"})).passed
+    v = f.check(_r("b", data={"text": "Hello world"}))
+    assert not v.passed
+    assert v.reason == "exact duplicate of a"
+    assert v.name == "exact-dedup"
+
+
+def test_normalisation_ignores_case_whitespace_punctuation():
+    """Texts differing only in case, whitespace and punctuation count as duplicates."""
+    f = ExactDedup()
+    assert f.check(_r("a", response="Hello,   World!")).passed
+    assert not f.check(_r("b", response="hello world")).passed
+    assert not f.check(_r("c", response="  HELLO\n\tworld ...")).passed
+    assert f.check(_r("d", response="hello there world")).passed
+
+
+def test_default_field_prefers_text_then_response_then_prompt():
+    """With no field named, text is used before response, and response before prompt."""
+    f = ExactDedup()
+    assert f.check(_r("a", prompt="same", response="x", data={"text": "one"})).passed
+    assert not f.check(_r("b", response="one")).passed
+    assert f.check(_r("c", prompt="one")).passed is False
+    assert f.check(_r("d", prompt="two")).passed
+
+
+def test_named_field_is_used():
+    """field='prompt' compares prompts only, whatever the responses."""
+    f = ExactDedup(field="prompt")
+    assert f.check(_r("a", prompt="Q", response="A1")).passed
+    assert not f.check(_r("b", prompt="q", response="A2")).passed
+
+
+def test_missing_field_raises_input_error():
+    """A record without the named field fails with an InputError naming the field."""
+    with pytest.raises(InputError, match="answer"):
+        ExactDedup(field="answer").check(_r("a", prompt="q"))
+
+
+def test_index_holds_one_entry_per_distinct_text():
+    """The index grows with distinct texts, not with records."""
+    f = ExactDedup()
+    for i in range(100):
+        f.check(_r(str(i), data={"text": f"doc {i % 10}"}))
+    assert len(f) == 10
