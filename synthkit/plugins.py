@@ -44,6 +44,7 @@ KINDS = {"teachers": "teacher", "templates": "template", "verifiers": "verifier"
 #: Built-in plugins, registered through the same hooks as third-party ones.
 DEFAULT_PLUGINS = (
     "synthkit.default_plugins.templates",
+    "synthkit.default_plugins.strategies",
     "synthkit.default_plugins.teachers",
     "synthkit.default_plugins.verifiers",
     "synthkit.default_plugins.filters",

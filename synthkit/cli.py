@@ -1,0 +1,58 @@
+"""The ``synthkit`` command line. Commands come from plugins through ``register_commands``."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from .errors import SynthkitError
+
+__all__ = ["cli", "main"]
+
+
+class _Group(click.Group):
+    """Loads plugin commands on first use, so ``synthkit`` imports nothing it does not need."""
+
+    _loaded = False
+
+    def _load(self) -> None:
+        if not self._loaded:
+            _Group._loaded = True
+            from .plugins import get_plugins
+
+            get_plugins().call_each("register_commands", cli=self)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        self._load()
+        return super().list_commands(ctx)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        self._load()
+        return super().get_command(ctx, name)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="synthkit")
+def cli() -> None:
+    """synthkit: build verified, deduplicated, well-mixed synthetic training data."""
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the CLI; a synthkit error prints its message (no traceback) and exits 1."""
+    try:
+        cli.main(args=argv, prog_name="synthkit", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(130)
+    except SynthkitError as exc:
+        summary = getattr(exc, "summary", None)
+        if summary is not None:
+            click.echo(str(summary), err=True)
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(1)

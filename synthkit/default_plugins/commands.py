@@ -1,0 +1,31 @@
+"""Core commands: ``synthkit plugins``."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from synthkit.hookspecs import hookimpl
+
+
+@hookimpl
+def register_commands(cli):
+    """Add ``synthkit plugins``."""
+
+    @cli.command(name="plugins")
+    @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+    def plugins_command(as_json: bool) -> None:
+        """List installed plugins with their package, version and every part they provide."""
+        from synthkit.plugins import KINDS, get_plugins
+
+        infos = get_plugins().infos()
+        if as_json:
+            data = [{"name": i.name, "package": i.package, "version": i.version, **i.parts} for i in infos]
+            click.echo(json.dumps(data, indent=2))
+            return
+        for info in infos:
+            click.echo(f"{info.name}  ({info.package} {info.version})")
+            for kind in KINDS:
+                if info.parts.get(kind):
+                    click.echo(f"    {kind + ':':<11} {', '.join(info.parts[kind])}")

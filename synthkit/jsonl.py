@@ -1,0 +1,118 @@
+"""JSONL sources and sinks. Errors name the file and the line."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any, Literal
+
+import attrs
+
+from .errors import InputError
+from .records import Record
+
+__all__ = ["BadLine", "iter_records", "JsonlWriter", "OnBadLine"]
+
+OnBadLine = Literal["stop", "skip"]
+
+
+@attrs.frozen
+class BadLine:
+    """A line of an input file that could not be read (kept in the stream to be counted as failed)."""
+
+    path: str
+    lineno: int
+    error: str
+    text: str
+
+    @property
+    def message(self) -> str:
+        return f"{self.path}:{self.lineno}: {self.error}"
+
+
+def _open(path: str | Path) -> IO[str]:
+    try:
+        return open(path, encoding="utf-8")  # noqa: SIM115
+    except FileNotFoundError:
+        msg = f"input file {path} does not exist"
+        raise InputError(msg) from None
+    except IsADirectoryError:
+        msg = f"input {path} is a folder; give a .jsonl file"
+        raise InputError(msg) from None
+
+
+def iter_records(path: str | Path, *, on_bad_line: OnBadLine = "stop") -> Iterator[Record | BadLine]:
+    """Yield a :class:`Record` per non-blank line of ``path``.
+
+    Args:
+        path: a JSONL file; each line a JSON object such as ``{"prompt": ...}``,
+            ``{"text": ...}`` or a full record.
+        on_bad_line: ``"stop"`` raises :class:`InputError` naming file and line;
+            ``"skip"`` yields a :class:`BadLine` (the pipeline counts it as failed) and goes on.
+    """
+    if on_bad_line not in ("stop", "skip"):
+        msg = f"on_bad_line must be 'stop' or 'skip', got {on_bad_line!r}"
+        raise ValueError(msg)
+    with _open(path) as fh:
+        for lineno, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                yield Record.from_dict(json.loads(line))
+            except (json.JSONDecodeError, InputError, TypeError, ValueError) as exc:
+                err = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
+                bad = BadLine(path=str(path), lineno=lineno, error=err, text=line[:200])
+                if on_bad_line == "stop":
+                    msg = (
+                        f"{bad.message}. Fix the line, or rerun with on_bad_line='skip' "
+                        f"(CLI: --on-bad-line skip) to count it as failed and go on"
+                    )
+                    raise InputError(msg) from None
+                yield bad
+
+
+class JsonlWriter:
+    """JSONL writer that flushes at least every ``flush_every`` seconds and on close.
+
+    Args:
+        path: the file; its parent folder is created. ``None`` discards.
+        append: add to an existing file instead of replacing it.
+    """
+
+    def __init__(self, path: str | Path | None, *, append: bool = False, flush_every: float = 0.2) -> None:
+        self.path = None if path is None else Path(path)
+        self.flush_every = flush_every
+        self._last_flush = time.monotonic()
+        self._fh: IO[str] | None = None
+        if self.path is not None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._fh = open(self.path, "a" if append else "w", encoding="utf-8")  # noqa: SIM115
+        self.count = 0
+
+    def write(self, obj: Record | dict[str, Any]) -> None:
+        if self._fh is None:
+            self.count += 1
+            return
+        line = obj.to_json() if isinstance(obj, Record) else json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+        self._fh.write(line + "\n")
+        self.count += 1
+        now = time.monotonic()
+        if now - self._last_flush >= self.flush_every:
+            self._fh.flush()
+            self._last_flush = now
+
+    def close(self) -> None:
+        if self._fh is not None:
+            self._fh.flush()
+            os.fsync(self._fh.fileno())
+            self._fh.close()
+            self._fh = None
+
+    def __enter__(self) -> JsonlWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
