@@ -12,7 +12,7 @@ from typing import IO, Any, Literal
 import attrs
 
 from .errors import InputError
-from .records import Record
+from .records import Record, content_id
 
 __all__ = ["BadLine", "iter_records", "JsonlWriter", "OnBadLine"]
 
@@ -61,7 +61,11 @@ def iter_records(path: str | Path, *, on_bad_line: OnBadLine = "stop") -> Iterat
             if not line.strip():
                 continue
             try:
-                yield Record.from_dict(json.loads(line))
+                obj = json.loads(line)
+                if isinstance(obj, dict) and obj.get("id") is None:
+                    # identical lines at different places stay distinct records
+                    obj["id"] = content_id([lineno, obj])
+                yield Record.from_dict(obj)
             except (json.JSONDecodeError, InputError, TypeError, ValueError) as exc:
                 err = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
                 bad = BadLine(path=str(path), lineno=lineno, error=err, text=line[:200])

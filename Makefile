@@ -1,0 +1,35 @@
+# Two commands: `make demo` and `make test`. Both set everything up from only python3.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.synthkit-installed
+PLUGINS := $(wildcard plugins/*)
+
+.PHONY: setup demo test bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): $(BIN)/python pyproject.toml $(wildcard plugins/*/pyproject.toml)
+	$(BIN)/python -m pip install --quiet -e '.[test]' $(foreach p,$(PLUGINS),-e '$(p)[test]')
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+demo: setup
+	$(BIN)/python examples/quickstart.py
+
+test: setup
+	bash .ci/install-chromium.sh
+	$(BIN)/python -m pytest -q
+
+bench: setup
+	$(BIN)/python bench/import_time.py
+	$(BIN)/python bench/teachers.py
+	$(BIN)/python bench/sandbox.py
+	$(BIN)/python bench/dedup.py
+	$(BIN)/python bench/filters_memory.py
+
+clean:
+	rm -rf $(VENV) out .pytest_cache .hypothesis
