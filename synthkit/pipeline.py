@@ -365,6 +365,7 @@ class Pipeline:
         """
         summary = Summary()
         self._fatal = None
+        self._source_error: InputError | None = None
         fatal_event = asyncio.Event()
         spool = None
         if self._mixer is not None:
@@ -409,6 +410,10 @@ class Pipeline:
                 return summary
             self._fatal.summary = summary  # type: ignore[attr-defined]
             raise self._fatal
+        if self._source_error is not None:
+            summary.stopped = str(self._source_error)
+            self._source_error.summary = summary  # type: ignore[attr-defined]
+            raise self._source_error
         return summary
 
     async def _guard(self, coro: Any, event: asyncio.Event) -> None:
@@ -437,8 +442,8 @@ class Pipeline:
                 for item in src:
                     await self._put_source_item(q, item, summary)
         except InputError as exc:
-            self._stop(exc, fatal)
-            return
+            # stop reading, but finish the records already read before raising
+            self._source_error = exc
         await q.put(_END)
 
     async def _put_source_item(self, q: asyncio.Queue[Any], item: Any, summary: Summary) -> None:

@@ -1,0 +1,106 @@
+"""The record model: JSON round trip, plain JSONL, and bad input."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import given
+
+from synthkit import Lineage, Record, Verdict
+from synthkit.errors import InputError
+from synthkit.jsonl import BadLine, JsonlWriter, iter_records
+
+from .strategies import records
+
+
+@given(records)
+def test_json_round_trip_is_lossless(record):
+    """A record written to JSON and read back equals the original."""
+    assert Record.from_json(record.to_json()) == record
+
+
+@given(records)
+def test_json_form_is_stable(record):
+    """Serialising twice (through a round trip) gives the same bytes."""
+    once = record.to_json()
+    assert Record.from_json(once).to_json() == once
+
+
+def test_plain_prompt_and_text_lines_read_as_records(tmp_path):
+    """Plain JSONL such as {"prompt": ...} or {"text": ...} reads without any record fields."""
+    p = tmp_path / "plain.jsonl"
+    p.write_text('{"prompt": "hi"}\n\n{"text": "a doc", "source": "web"}\n')
+    a, b = list(iter_records(p))
+    assert a.prompt == "hi" and a.lineage.origin == "real"
+    assert b.data == {"text": "a doc", "source": "web"} and b.text() == "a doc"
+
+
+def test_identical_lines_get_distinct_stable_ids(tmp_path):
+    """Two identical input lines are two records with different ids, the same on every read."""
+    p = tmp_path / "dup.jsonl"
+    p.write_text('{"prompt": "x"}\n{"prompt": "x"}\n')
+    first = [r.id for r in iter_records(p)]
+    assert first[0] != first[1]
+    assert first == [r.id for r in iter_records(p)]
+
+
+def test_malformed_line_stop_names_file_and_line(tmp_path):
+    """With the stop policy a malformed line raises an error naming the file and the line."""
+    p = tmp_path / "bad.jsonl"
+    p.write_text('{"prompt": "ok"}\n{"prompt": oops}\n')
+    with pytest.raises(InputError, match=r"bad\.jsonl:2: .*on_bad_line='skip'"):
+        list(iter_records(p))
+
+
+def test_malformed_line_skip_yields_bad_line(tmp_path):
+    """With the skip policy a malformed line is yielded as a BadLine and reading goes on."""
+    p = tmp_path / "bad.jsonl"
+    p.write_text('{"prompt": "ok"}\n[1, 2]\n{"prompt": "after"}\n')
+    items = list(iter_records(p, on_bad_line="skip"))
+    assert isinstance(items[1], BadLine) and items[1].lineno == 2
+    assert items[2].prompt == "after"
+
+
+def test_wrong_types_are_named():
+    """A non-string prompt and a bad message are errors that name the field."""
+    with pytest.raises(InputError, match="'prompt' must be a string"):
+        Record.from_dict({"prompt": 3})
+    with pytest.raises(InputError, match=r"messages\[0\]"):
+        Record.from_dict({"messages": [{"content": "no role"}]})
+    with pytest.raises(InputError, match="unknown lineage keys"):
+        Record.from_dict({"prompt": "x", "lineage": {"origin": "real", "colour": 1}})
+
+
+def test_missing_file_is_named(tmp_path):
+    """A missing input file is an InputError naming it."""
+    with pytest.raises(InputError, match="does not exist"):
+        list(iter_records(tmp_path / "nope.jsonl"))
+
+
+def test_text_field_choice():
+    """Filters read `text`, else `response`, else a named field; a missing field says how to fix it."""
+    r = Record.create(prompt="p", response="r", data={"body": "b"})
+    assert r.text() == "r"
+    assert r.text("body") == "b"
+    with pytest.raises(InputError, match="--field"):
+        r.text("nope")
+
+
+def test_with_verdict_appends_to_lineage():
+    """Verdicts accumulate in lineage, oldest first, and the original stays unchanged."""
+    r = Record.create(prompt="p", lineage=Lineage(origin="synthetic", generation=2))
+    r2 = r.with_verdict(Verdict("a", True)).with_verdict(Verdict("b", False, "too short"))
+    assert [v.name for v in r2.lineage.verdicts] == ["a", "b"]
+    assert r.lineage.verdicts == ()
+
+
+def test_writer_round_trips_through_file(tmp_path):
+    """Records written by JsonlWriter read back equal, one JSON object per line."""
+    recs = [Record.create(prompt=f"p{i}", data={"answer": i}) for i in range(5)]
+    with JsonlWriter(tmp_path / "o" / "out.jsonl") as w:
+        for r in recs:
+            w.write(r)
+    lines = (tmp_path / "o" / "out.jsonl").read_text().splitlines()
+    assert all(json.loads(line)["id"] for line in lines)
+    assert list(iter_records(tmp_path / "o" / "out.jsonl")) == recs
