@@ -392,7 +392,7 @@ class Pipeline:
             await asyncio.gather(*tasks, return_exceptions=True)
             out.close()
             await self._close_steps()
-            if self._fatal is None and spool is not None:
+            if self._fatal is None and self._source_error is None and spool is not None:
                 try:
                     self._run_mixer(Path(spool.name), sink, summary, rej)
                 finally:

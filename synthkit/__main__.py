@@ -1,0 +1,3 @@
+from synthkit.cli import main
+
+main()
