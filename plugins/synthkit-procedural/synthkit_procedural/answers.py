@@ -22,11 +22,16 @@ _WRAPPERS = ("**", "__", "$", "`", '"', "'")
 
 
 def extract_final_answer(text: str) -> str | None:
-    """Return the answer a response gives, or ``None`` if it gives none."""
-    lines = [a for a in _FINAL.findall(text) if a.strip()]
-    if lines:
-        return lines[-1].strip()
-    return _last_boxed(text)
+    """Return the answer a response gives, or ``None`` if it gives none.
+
+    A ``Final answer:`` line with nothing after the colon takes the next non-empty line.
+    """
+    answers = []
+    for m in _FINAL.finditer(text):
+        answer = m.group(1) or next((line for line in text[m.end() :].splitlines() if line.strip()), "")
+        if answer.strip():
+            answers.append(answer.strip())
+    return answers[-1] if answers else _last_boxed(text)
 
 
 def _last_boxed(text: str) -> str | None:

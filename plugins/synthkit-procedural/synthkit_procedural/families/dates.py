@@ -61,11 +61,14 @@ def solve(question: str) -> Solution | None:
     except (ValueError, OverflowError):  # beyond year 9999 or before year 1
         return None
     shift = n % 7 if direction == "after" else -n % 7
+    weekday = WEEKDAYS[(start.weekday() + shift) % 7]
     steps.append(
         f"{start.isoformat()} is a {WEEKDAYS[start.weekday()]}; {n} = {n // 7} * 7 + {n % 7}, so the weekday "
-        f"moves {n % 7} {'forward' if direction == 'after' else 'back'}: {WEEKDAYS[(start.weekday() + shift) % 7]}."
+        f"moves {n % 7} {'forward' if direction == 'after' else 'back'}: {weekday}."
     )
-    return Solution(steps, f"{WEEKDAYS[(start.weekday() + shift) % 7]}, {end.isoformat()}")
+    answer = f"{weekday}, {end.isoformat()}"
+    steps.append(f"So {n} days {direction} {start.isoformat()} is {answer}.")
+    return Solution(steps, answer)
 
 
 def _days_in(year: int, month: int) -> int:

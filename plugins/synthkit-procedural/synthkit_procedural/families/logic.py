@@ -103,7 +103,8 @@ def solve(question: str) -> Solution | None:
         return None
     (answer,) = winners
     shown = "; ".join(", ".join(o) for o in orders[:3]) + ("; ..." if len(orders) > 3 else "")
-    steps.append(f"In every remaining order ({shown}), {answer} finishes {PLACES[place]}.")
+    steps.append(f"Remaining: {shown}.")
+    steps.append(f"In every remaining order, {answer} finishes {PLACES[place]}.")
     return Solution(steps, answer)
 
 
