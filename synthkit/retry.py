@@ -14,6 +14,7 @@ environment, which reaches subprocesses too); attempts stay bounded.
 from __future__ import annotations
 
 import os
+import random
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
@@ -101,7 +102,10 @@ async def call_with_retries(
 
     import tenacity
 
-    backoff = tenacity.wait_exponential_jitter(initial=wait_initial, max=wait_max)
+    def backoff(state: tenacity.RetryCallState) -> float:
+        # exponential from wait_initial, doubling per attempt, plus up to wait_initial of jitter
+        exp = wait_initial * 2 ** (state.attempt_number)  # attempt 1 of tenacity is the 2nd in all
+        return min(wait_max, exp + random.uniform(0, wait_initial))  # noqa: S311 - jitter, not crypto
 
     def wait(state: tenacity.RetryCallState) -> float:
         if is_testing():
@@ -152,8 +156,6 @@ def _stop_by(tenacity: Any, seconds: float) -> Any:
 
 
 def _first_wait(exc: BaseException, initial: float, wait_max: float) -> float:
-    import random
-
     if isinstance(exc, RateLimited):
         return random.uniform(0, initial / 4)  # noqa: S311 - jitter, not crypto
     after = getattr(exc, "retry_after", None)
