@@ -11,29 +11,35 @@ from fractions import Fraction
 
 from .answers import as_number
 
-__all__ = ["slip"]
+__all__ = ["slip", "number_text"]
 
 
 def slip(question: str, answer: str, rng: random.Random) -> str:
-    """Return a wrong answer of the same shape: a number a little off, or a list with two neighbours swapped."""
+    """Return a wrong answer of the same shape: a number a little off, or a list with two neighbours swapped.
+
+    This is the default for a family that defines no ``slip`` of its own.
+    """
     if "," in answer:
         return _swap_neighbours(answer, rng)
     value = as_number(answer)
     if value is None:
         return answer + "?"  # families with other answers bring their own slip
-    return _number_text(_off(value, rng))
+    return number_text(_off(value, rng))
 
 
 def _off(value: Fraction, rng: random.Random) -> Fraction:
-    """Return ``value`` with a sign slip or a small miscount, never ``value`` itself."""
-    if value and rng.random() < 0.25:
-        return -value
+    """Return ``value`` miscounted a little (a fraction's numerator by one), never ``value`` itself.
+
+    A value that is not negative stays so: a count does not turn negative by a slip.
+    """
     if value.denominator != 1:
         return Fraction(value.numerator + rng.choice((-1, 1)), value.denominator)
-    return value + rng.choice((-10, -2, -1, 1, 2, 10))
+    delta = rng.choice((-10, -2, -1, 1, 2, 10))
+    return value - delta if value >= 0 > value + delta else value + delta
 
 
-def _number_text(x: Fraction) -> str:
+def number_text(x: Fraction) -> str:
+    """Return ``x`` as ``5``, ``-5`` or ``9/4``."""
     return str(x.numerator) if x.denominator == 1 else f"{x.numerator}/{x.denominator}"
 
 

@@ -46,6 +46,7 @@ class FinalAnswerVerifier(Verifier):
         got = extract_final_answer(record.response or "")
         if got is None:
             return Verdict(self.name, False, "no final answer found", 0.0)
+        # Answers are quoted so a run's summary counts every mismatch under one reason.
         if same_answer(got, str(expected)):
-            return Verdict(self.name, True, f"final answer {_short(got)} matches", 1.0)
-        return Verdict(self.name, False, f"final answer {_short(got)} != expected {_short(str(expected))}", 0.0)
+            return Verdict(self.name, True, f"final answer {_short(got)!r} matches", 1.0)
+        return Verdict(self.name, False, f"final answer {_short(got)!r} != expected {_short(str(expected))!r}", 0.0)

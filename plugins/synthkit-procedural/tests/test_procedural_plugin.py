@@ -101,4 +101,4 @@ def test_pipeline_keeps_right_answers_and_drops_the_mistakes(tmp_path, error_rat
     kept = list(sk.iter_records(tmp_path / "out.jsonl"))
     assert all(r.lineage.verdicts[-1].passed and r.lineage.teacher == "procedural" for r in kept)
     for rejected in (tmp_path / "rejects.jsonl").read_text().splitlines():
-        assert '"reason":"final answer ' in rejected and " != expected " in rejected
+        assert '"reason":"final answer \'' in rejected and "' != expected '" in rejected

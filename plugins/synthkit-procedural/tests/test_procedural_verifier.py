@@ -91,14 +91,14 @@ def test_same_answer_rejects_different_answers(got, expected):
 
 
 async def test_matching_answer_passes_with_reason():
-    """A matching final answer passes with reason 'final answer X matches' and score 1."""
-    assert await verdict("Step\nFinal answer: 42.") == Verdict("final-answer", True, "final answer 42. matches", 1.0)
+    """A matching final answer passes with reason "final answer 'X' matches" and score 1."""
+    assert await verdict("Step\nFinal answer: 42.") == Verdict("final-answer", True, "final answer '42.' matches", 1.0)
 
 
 async def test_wrong_answer_fails_with_both_answers_in_the_reason():
-    """A wrong final answer fails with reason 'final answer X != expected Y'."""
+    """A wrong final answer fails with reason "final answer 'X' != expected 'Y'"."""
     v = await verdict("Final answer: 41")
-    assert (v.passed, v.reason, v.score) == (False, "final answer 41 != expected 42", 0.0)
+    assert (v.passed, v.reason, v.score) == (False, "final answer '41' != expected '42'", 0.0)
 
 
 @pytest.mark.parametrize("response", ["I think it is 42.", None])

@@ -19,6 +19,7 @@ NAME = "arithmetic"
 _PATTERN = re.compile(r"Evaluate the expression ([-+*() 0-9]+)")
 _PRECEDENCE = {"+": 1, "-": 1, "*": 2}
 _AST_OPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*"}
+_TOKEN = re.compile(r"\d+|[-+*()]")
 _MAX_CHARS = 400  # a guard: the solver only reads expressions of the size it generates
 
 
@@ -45,6 +46,10 @@ def _tree(rng: random.Random, ops: int, top: int) -> tuple[str, int, int]:
     return f"{lt} {op} {rt}", _apply(lv, op, rv), p
 
 
+def _apply(left: int, op: str, right: int) -> int:
+    return left + right if op == "+" else left - right if op == "-" else left * right
+
+
 def solve(question: str) -> Solution | None:
     """Evaluate the expression in ``question`` step by step, or return ``None``."""
     m = _PATTERN.search(question)
@@ -52,7 +57,7 @@ def solve(question: str) -> Solution | None:
         return None
     try:
         tree = ast.parse(m.group(1).strip(), mode="eval").body
-    except SyntaxError:
+    except (SyntaxError, RecursionError):  # e.g. too many nested parentheses
         return None
     steps = ["Follow the order of operations: parentheses first, then multiplication, then + and - from left to right."]
     value = _evaluate(tree, steps)
@@ -84,8 +89,6 @@ def _show(n: int) -> str:
     return f"({n})" if n < 0 else str(n)
 
 
-_TOKEN = re.compile(r"\d+|[-+*()]")
-
 
 def slip(question: str, answer: str, rng: random.Random) -> str:
     """Return the value got by ignoring precedence (left to right), or a value a little off."""
@@ -115,7 +118,3 @@ def _left_to_right(tokens: list[str]) -> int | None:
         else:
             value = _apply(value, op, int(tok))
     return value
-
-
-def _apply(left: int, op: str, right: int) -> int:
-    return left + right if op == "+" else left - right if op == "-" else left * right

@@ -11,6 +11,8 @@ import random
 import re
 from fractions import Fraction
 
+from .. import mistakes
+from ..mistakes import number_text
 from ..problem import Problem, Solution
 
 NAME = "linear-equations"
@@ -34,7 +36,7 @@ def make(rng: random.Random, difficulty: int) -> Problem:
     b = rng.randint(-3 * top, 3 * top)
     e = int(k * x) + b if c else 0  # k * x is an integer: x's denominator divides k
     rhs = f"{_expr(c, e)}" if c else str(int(a * x) + b)
-    return Problem(f"Solve for x: {_expr(a, b)} = {rhs}.", fraction_text(x))
+    return Problem(f"Solve for x: {_expr(a, b)} = {rhs}.", number_text(x))
 
 
 def _nonzero(rng: random.Random, top: int) -> int:
@@ -47,11 +49,6 @@ def _expr(a: int, b: int) -> str:
     if b == 0:
         return f"{coef}x"
     return f"{coef}x {'-' if b < 0 else '+'} {abs(b)}"
-
-
-def fraction_text(x: Fraction) -> str:
-    """Return ``x`` as ``5``, ``-5`` or ``9/4``."""
-    return str(x.numerator) if x.denominator == 1 else f"{x.numerator}/{x.denominator}"
 
 
 def _side(text: str) -> tuple[int, int] | None:
@@ -91,8 +88,14 @@ def solve(question: str) -> Solution | None:
     x = Fraction(e - b, a)
     if a != 1:
         num, den = (e - b, a) if a > 0 else (b - e, -a)
-        raw, shown = f"{num}/{den}", fraction_text(x)
+        raw, shown = f"{num}/{den}", number_text(x)
         steps.append(f"Divide both sides by {a}: x = {raw}" + (f" = {shown}." if raw != shown else "."))
     lhs, rhs = left[0] * x + left[1], right[0] * x + right[1]
-    steps.append(f"Check: with x = {fraction_text(x)} the left side is {fraction_text(lhs)} and the right side is {fraction_text(rhs)}.")
-    return Solution(steps, fraction_text(x))
+    steps.append(f"Check: with x = {number_text(x)} the left side is {number_text(lhs)} and the right side is {number_text(rhs)}.")
+    return Solution(steps, number_text(x))
+
+
+def slip(question: str, answer: str, rng: random.Random) -> str:
+    """Return the answer with its sign flipped (a term moved without changing sign), or miscounted."""
+    x = Fraction(answer)
+    return number_text(-x) if x and rng.random() < 0.5 else mistakes.slip(question, answer, rng)

@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable, Sequence
 
 from ..problem import Problem, Solution
+from ._text import sentences
 
 NAME = "logic"
 
@@ -89,7 +90,10 @@ def solve(question: str) -> Solution | None:
     if intro is None or ask is None:
         return None
     names = [*intro.group(1).split(", "), intro.group(2)]
-    clues = [(m.group(1), m.group(2), m.group(3)) for m in _CLUE.finditer(question, intro.end(), ask.start())]
+    matches = sentences(_CLUE, question, intro.end(), ask.start())
+    if matches is None:
+        return None
+    clues = [(m.group(1), m.group(2), m.group(3)) for m in matches]
     place = PLACES.index(ask.group(1))
     if not _well_formed(names, clues, place):
         return None

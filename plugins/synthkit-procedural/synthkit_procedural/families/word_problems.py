@@ -12,6 +12,7 @@ import random
 import re
 
 from ..problem import Problem, Solution
+from ._text import sentences
 
 NAME = "word-problems"
 
@@ -71,15 +72,16 @@ def solve(question: str) -> Solution | None:
     start, ask = _START.search(question), _QUESTION.search(question)
     if start is None or ask is None:
         return None
+    changes = sentences(_CHANGE, question, start.end(), ask.start())
+    if not changes:
+        return None
     name, count, items = start.group(1), int(start.group(2)), start.group(3)
     steps = [f"{name} starts with {count} {items}."]
-    for m in _CHANGE.finditer(question, start.end(), ask.start()):
+    for m in changes:
         count, step = _apply(m, count)
         if count is None:
             return None
         steps.append(step)
-    if len(steps) == 1:
-        return None
     steps.append(f"So {name} has {count} {items} now.")
     return Solution(steps, str(count))
 
