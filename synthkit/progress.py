@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from typing import IO, Any
@@ -44,7 +45,7 @@ class RunProgress:
         total: the number of input records, if known.
         stream: where to write (default ``sys.stderr``).
         live: a rich live bar (default: when ``stream`` is a terminal).
-        interval: seconds between plain log lines.
+        interval: seconds between plain log lines (default ``$SYNTHKIT_PROGRESS_INTERVAL`` or 10).
     """
 
     def __init__(
@@ -54,8 +55,10 @@ class RunProgress:
         total: int | None = None,
         stream: IO[str] | None = None,
         live: bool | None = None,
-        interval: float = 10.0,
+        interval: float | None = None,
     ) -> None:
+        if interval is None:
+            interval = float(os.environ.get("SYNTHKIT_PROGRESS_INTERVAL") or 10.0)
         self.stats = stats
         self.total = total
         self.stream = stream or sys.stderr

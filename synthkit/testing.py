@@ -154,6 +154,8 @@ class ServerSettings:
         hang_seconds: how long a ``"hang"`` fault keeps the request open.
         retry_after: seconds sent in ``Retry-After`` for an injected ``"429"`` fault.
         seed: seed of the fault dice.
+        fault_script: ``fault_script(messages) -> fault name | None``, consulted first, to fail
+            chosen requests deterministically (e.g. every prompt containing "bad").
     """
 
     latency: float = 0.0
@@ -165,6 +167,7 @@ class ServerSettings:
     hang_seconds: float = 3600.0
     retry_after: float = 0.05
     seed: int = 0
+    fault_script: Callable[[list[dict[str, Any]]], str | None] | None = None
 
 
 class _Bucket:
@@ -402,7 +405,14 @@ class FakeOpenAIServer:
             return web.json_response({"error": str(exc)}, status=400)
         return web.json_response({"ok": True})
 
-    def _pick_fault(self, s: ServerSettings) -> str | None:
+    def _pick_fault(self, s: ServerSettings, body: Any) -> str | None:
+        if s.fault_script is not None:
+            fault = s.fault_script(list(body.get("messages") or []))
+            if fault is not None:
+                if fault not in FAULTS:
+                    msg = f"fault_script returned unknown fault {fault!r}; known faults: {', '.join(FAULTS)}"
+                    raise ValueError(msg)
+                return fault
         with self._lock:
             if self._queue:
                 return self._queue.pop(0)
@@ -451,7 +461,7 @@ class FakeOpenAIServer:
                 headers["retry-after-ms"] = str(max(1, round(wait * 1000)))
                 return _error(429, "Rate limit reached for requests", "rate_limit_exceeded", headers)
 
-        fault = self._pick_fault(s)
+        fault = self._pick_fault(s, body)
         if s.latency:
             await asyncio.sleep(s.latency)
 
