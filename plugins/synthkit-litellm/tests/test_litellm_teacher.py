@@ -1,0 +1,88 @@
+"""Tests of the litellm teacher against synthkit.testing's local server (model "openai/..." + base_url)."""
+
+from __future__ import annotations
+
+import pytest
+
+from synthkit.plugins import load_plugins
+from synthkit import retry
+from synthkit.cache import CachedTeacher
+from synthkit.errors import AuthError, RecordError
+from synthkit.testing import check_teacher
+from synthkit_litellm import LiteLLMTeacher
+
+MSGS = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "hello world"}]
+
+
+@pytest.fixture(autouse=True)
+def no_backoff():
+    """Backoff waits off for these tests (attempts stay bounded)."""
+    retry.set_testing(True)
+    yield
+    retry.set_testing(False)
+
+
+def teacher(server, **kw):
+    kw.setdefault("timeout", 2.0)
+    return LiteLLMTeacher(kw.pop("model", "openai/gpt-4o-mini"), base_url=server.url, api_key="sk-local", **kw)
+
+
+def test_registered_through_the_entry_point():
+    """Installing the package registers the `litellm` teacher through the `synthkit` entry point."""
+    plugins = load_plugins()
+    entry = plugins.registries["teachers"].entry("litellm")
+    assert entry.plugin == "litellm" and entry.factory is LiteLLMTeacher
+
+
+async def test_litellm_teacher_passes_conformance(openai_server):
+    """The litellm teacher keeps the Teacher contract (synthkit.testing.check_teacher)."""
+    await check_teacher(teacher(openai_server))
+
+
+async def test_completion_usage_cost_and_n(openai_server):
+    """n samples come back with text, finish reason, usage split and a price from the local map."""
+    t = teacher(openai_server)
+    out = await t.complete(MSGS, {"temperature": 0}, n=2)
+    assert [c.text for c in out] == ["echo: hello world", "echo: hello world #1"]
+    assert sum(c.usage.completion_tokens for c in out) == 7 and out[0].usage.cost_usd > 0
+    assert openai_server.request_count == 1
+
+
+@pytest.mark.parametrize(("fault", "kind"), [("500", "http_500"), ("503", "http_503"), ("429", "http_429"), ("hang", "timeout"), ("reset", "connection_error")])
+async def test_retryable_faults_are_retried_by_synthkit_only(openai_server, fault, kind):
+    """A transient fault is retried once by synthkit's policy; litellm itself adds no retry."""
+    openai_server.configure(retry_after=0.01)
+    openai_server.queue_faults([fault])
+    t = teacher(openai_server, timeout=0.5)
+    out = await t.complete(MSGS, {})
+    assert out[0].text == "echo: hello world"
+    assert openai_server.request_count == 2 and t.stats.errors == {kind: 1}
+
+
+async def test_one_attempt_means_one_request(openai_server):
+    """With max_attempts=1, a 500 costs exactly one request: litellm's own retries are off."""
+    openai_server.configure(faults={"500": 1.0})
+    with pytest.raises(RecordError) as info:
+        await teacher(openai_server, max_attempts=1).complete(MSGS, {})
+    assert info.value.attempts == 1 and openai_server.request_count == 1
+
+
+async def test_bad_request_fails_at_once_and_401_is_fatal(openai_server):
+    """400 fails the record on the first attempt; 401 raises AuthError without the key in it."""
+    openai_server.queue_faults(["400"])
+    with pytest.raises(RecordError) as info:
+        await teacher(openai_server).complete(MSGS, {})
+    assert info.value.kind == "http_400" and openai_server.request_count == 1
+    openai_server.queue_faults(["401"])
+    with pytest.raises(AuthError) as auth:
+        await teacher(openai_server).complete(MSGS, {})
+    assert "API key" in str(auth.value) and "sk-local" not in str(auth.value)
+
+
+async def test_cache_wraps_the_litellm_teacher(openai_server, tmp_path):
+    """CachedTeacher works over the litellm teacher: the second run sends nothing."""
+    for _ in range(2):
+        t = CachedTeacher(teacher(openai_server), tmp_path / "c.db")
+        assert (await t.complete(MSGS, {}))[0].text == "echo: hello world"
+        await t.aclose()
+    assert openai_server.request_count == 1
