@@ -154,7 +154,8 @@ class _Base(Mixer):
         self.unit: Unit = unit
         self.field = field
         self._tokens = tokens
-        self._report = MixReport(asked={}, produced={}, unit=unit)
+        self._asked: dict[str, float] = {}
+        self._produced: dict[str, float] = {}
 
     def weight(self, record: Record) -> float:
         """Return what ``record`` counts for: 1, or its tokens when ``unit="tokens"``."""
@@ -165,8 +166,8 @@ class _Base(Mixer):
 
     @property
     def report(self) -> MixReport:
-        """What the last :meth:`mix` produced against what was asked."""
-        return self._report
+        """What the last :meth:`mix` produced (so far) against what was asked."""
+        return MixReport(asked=dict(self._asked), produced=dict(self._produced), unit=self.unit)
 
 
 class RatioMixer(_Base):
@@ -207,8 +208,6 @@ class RatioMixer(_Base):
         self.repeat_real = repeat_real
         self._flush_real = False
 
-    def _asked(self) -> dict[str, float]:
-        return {REAL: self.real_fraction, SYNTHETIC: 1.0 - self.real_fraction}
 
     def mix(self, sources: Mapping[str, Iterable[Record]], *, seed: int = 0) -> Iterator[Record]:
         """Yield synthetic records in stream order with real ones interleaved at the asked share."""
@@ -216,8 +215,8 @@ class RatioMixer(_Base):
         floor = self._flush_real
         _, models = _ordered(sources)
         real = _Draw(_need_real(self.name, sources) if f > 0 or floor else (), self.weight, seed, repeat=self.repeat_real)
-        produced = {REAL: 0.0, SYNTHETIC: 0.0}
-        self._report = MixReport(asked=self._asked(), produced=dict(produced), unit=self.unit)
+        self._asked = {REAL: f, SYNTHETIC: 1.0 - f}
+        self._produced = produced = {REAL: 0.0, SYNTHETIC: 0.0}
         total = math.inf if self.total is None else float(self.total)
         syn_cap = (1.0 - f) * total
         done = 0.0  # weight emitted so far
@@ -236,12 +235,10 @@ class RatioMixer(_Base):
                     produced[REAL] += rw
                     yield r
                 done = produced[SYNTHETIC] + produced[REAL]
-                self._report = MixReport(asked=self._asked(), produced=dict(produced), unit=self.unit)
         if floor or f >= 1.0:
             for r, rw in real.drain(total - done):
                 produced[REAL] += rw
                 yield r
-        self._report = MixReport(asked=self._asked(), produced=dict(produced), unit=self.unit)
 
 
 class _Draw:
@@ -395,16 +392,17 @@ class AccumulateMixer(_Base):
         ordered = self._sources(sources)
         if self.real_fraction is not None and self.real_fraction > 0:
             _need_real(self.name, sources)
-        produced: dict[str, float] = {name: 0.0 for name, _ in ordered}
+        self._asked = {}
+        self._produced = produced = {name: 0.0 for name, _ in ordered}
         first = 0 if ordered and ordered[0][0] == REAL else 1
         stamped = [(name, _stamp_all(name, gen, it)) for gen, (name, it) in enumerate(ordered, first)]
         if self.real_fraction is None and self.total is None and not self.shuffle:
+            # keep everything: what was asked is what the sources hold, known once they are read
             for name, it in stamped:
                 for r in it:
-                    produced[name] += self.weight(r)
-                    self._report = MixReport(asked={}, produced=dict(produced), unit=self.unit)
+                    produced[name] += 1.0 if self.unit == "records" else self.weight(r)
                     yield r
-            self._report = MixReport(asked=_share(produced), produced=dict(produced), unit=self.unit)
+            self._asked = _share(produced)
             return
         rng = random.Random(seed)
         pools = {name: [(r, self.weight(r)) for r in it] for name, it in stamped}
@@ -440,10 +438,10 @@ class AccumulateMixer(_Base):
             out.extend((name, r, w) for r, w in chosen)
         if self.shuffle:
             rng.shuffle(out)
+        self._asked = asked
         for name, r, w in out:
             produced[name] += w
             yield r
-        self._report = MixReport(asked=asked, produced=dict(produced), unit=self.unit)
 
 
 def _key_fn(key: Key) -> Callable[[Record], Hashable]:
@@ -543,15 +541,15 @@ class _Strata(_Base):
     ) -> Iterator[Record]:
         rng.shuffle(chosen)
         out_w: Counter[Hashable] = Counter()
-        produced = {REAL: 0.0, SYNTHETIC: 0.0}
-        for role, s, _, w in chosen:
+        for _, s, _, w in chosen:
             out_w[s] += w
-            produced[role] += w
         pr, ps, po = _share(real_w), _share(syn_w), _share(out_w)
         keys = sorted(set(pr) | set(ps) | set(asked_strata), key=str)
         self.strata = {s: StratumShare(pr.get(s, 0.0), ps.get(s, 0.0), asked_strata.get(s, 0.0), po.get(s, 0.0)) for s in keys}
-        self._report = MixReport(asked=asked, produced=produced, unit=self.unit)
-        for _, _, r, _ in chosen:
+        self._asked = asked
+        self._produced = produced = {REAL: 0.0, SYNTHETIC: 0.0}
+        for role, _, r, w in chosen:
+            produced[role] += w
             yield r
 
 
