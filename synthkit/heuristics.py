@@ -18,9 +18,11 @@ Every filter takes ``field``: ``None`` reads ``text``, else ``response``, else `
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 from .errors import MissingDependencyError
 from .interfaces import Filter
@@ -440,6 +442,17 @@ class RefusalFilter(TextFilter):
         return self.keep()
 
 
+@functools.cache
+def _langid() -> Any:
+    """Return py3langid's identifier (loaded once per process: about 1.5 s)."""
+    try:
+        from py3langid.langid import MODEL_FILE, LanguageIdentifier
+    except ImportError as exc:
+        msg = "the language filter needs py3langid: pip install 'synthkit[lang]'"
+        raise MissingDependencyError(msg) from exc
+    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+
+
 class LanguageFilter(TextFilter):
     """Keep texts in the given languages, detected with py3langid (its model ships in the package).
 
@@ -472,12 +485,7 @@ class LanguageFilter(TextFilter):
         _check_fraction("min_confidence", min_confidence)
         self.min_confidence = min_confidence
         self.min_chars = min_chars
-        try:
-            from py3langid.langid import MODEL_FILE, LanguageIdentifier
-        except ImportError as exc:
-            msg = "the language filter needs py3langid: pip install 'synthkit[lang]'"
-            raise MissingDependencyError(msg) from exc
-        self._ident = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+        self._ident = _langid()
 
     def check(self, record: Record) -> Verdict:
         text = record.text(self.field)
