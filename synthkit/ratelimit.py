@@ -4,7 +4,9 @@
   sleeper at a time, not a thundering herd.
 * :class:`AdaptiveConcurrency`: AIMD. The limit grows by one after a window of
   successes (as many as the limit) and halves on a 429, at most once per window of
-  requests started before the last cut. It never drops below ``minimum``: a 429 storm
+  requests started before the last cut. With ``slow_start`` it begins at 4 and doubles
+  per window until the first 429 (as TCP does), so the first responses, and the limits
+  their headers announce, arrive before a burst can trip the provider's limit. It never drops below ``minimum``: a 429 storm
   slows the run, it does not freeze it.
 * :class:`RateLimiter`: the three together, plus a pause honouring ``Retry-After`` and
   the ``x-ratelimit-*`` headers (capped at ``max_pause`` seconds). When the user gave no
@@ -97,13 +99,24 @@ class TokenBucket:
 class AdaptiveConcurrency:
     """An AIMD concurrency limit: +1 after a window of successes, x``decrease`` on overload."""
 
-    def __init__(self, maximum: int, *, minimum: int = 1, initial: int | None = None, decrease: float = 0.5) -> None:
+    def __init__(
+        self,
+        maximum: int,
+        *,
+        minimum: int = 1,
+        initial: int | None = None,
+        decrease: float = 0.5,
+        slow_start: bool = False,
+    ) -> None:
         if maximum < 1:
             msg = f"concurrency must be at least 1, got {maximum}"
             raise ValueError(msg)
         self.maximum = maximum
         self.minimum = max(1, min(minimum, maximum))
-        self.limit = float(initial if initial is not None else maximum)
+        if initial is None:
+            initial = min(maximum, 4) if slow_start else maximum
+        self.limit = float(initial)
+        self.slow_start = slow_start
         self.decrease = decrease
         self.in_flight = 0
         self.decreases = 0
@@ -145,12 +158,14 @@ class AdaptiveConcurrency:
         self._successes += 1
         if self._successes >= max(1, int(self.limit)) and self.limit < self.maximum:
             self._successes = 0
-            self.limit = min(self.maximum, self.limit + 1)
+            grown = self.limit * 2 if self.slow_start else self.limit + 1
+            self.limit = min(float(self.maximum), grown)
             self._wake()
 
     def overloaded(self, started: float) -> None:
         """Cut the limit after a 429, once per window (requests started before the last cut don't cut again)."""
         self._successes = 0
+        self.slow_start = False
         if started < self._last_cut:
             return
         self._last_cut = time.monotonic()
@@ -216,7 +231,8 @@ class RateLimiter:
         max_pause: float = 60.0,
         adopt_server_limits: bool = True,
     ) -> None:
-        self.concurrency = AdaptiveConcurrency(concurrency)
+        # without a known RPM, start slowly so the server can announce its limits first
+        self.concurrency = AdaptiveConcurrency(concurrency, slow_start=rpm is None)
         self.rpm = TokenBucket(rpm) if rpm else None
         self.tpm = TokenBucket(tpm, capacity=max(1.0, tpm / 60)) if tpm else None
         self._user_rpm = rpm is not None

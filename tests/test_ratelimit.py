@@ -161,3 +161,17 @@ async def test_retry_wrapper_bounds_total_time():
     with pytest.raises(RecordError) as info:
         await call_with_retries(slow_fail, attempts=100, timeout=0.35, wait_initial=0.01)
     assert calls <= 5 and info.value.kind == "rate_limited"
+
+
+async def test_slow_start_doubles_until_the_first_429():
+    """With slow start the limit begins at 4 and doubles per window, then grows by one after a 429."""
+    c = AdaptiveConcurrency(100, slow_start=True)
+    assert c.limit == 4
+    for _ in range(4 + 8):
+        c.succeeded()
+    assert c.limit == 16
+    c.overloaded(time.monotonic())
+    assert c.limit == 8 and not c.slow_start
+    for _ in range(8):
+        c.succeeded()
+    assert c.limit == 9
