@@ -1,10 +1,96 @@
-"""Built-in verifiers, registered through the same hooks third-party plugins use."""
+"""Built-in verifiers and the ``synthkit verify`` command.
+
+Registered through the same hooks third-party plugins use. The verifier classes live in
+:mod:`synthkit.verifiers` (and :mod:`synthkit.structured`, :mod:`synthkit.chunking`);
+each factory imports its module on first use.
+"""
 
 from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+import click
 
 from synthkit.hookspecs import hookimpl
 
 
+def _lazy(module: str, name: str) -> Any:
+    def factory(*args: Any, **options: Any) -> Any:
+        import importlib
+
+        return getattr(importlib.import_module(module), name)(*args, **options)
+
+    factory.__name__ = name
+    factory.__doc__ = f"Build :class:`{module}.{name}`."
+    return factory
+
+
 @hookimpl
 def register_verifiers(register):
-    """Register the built-in verifiers."""
+    """Register math, code, json-schema, regex, judge, self-consistency, quote, all-of and any-of."""
+    register("math", _lazy("synthkit.verifiers", "MathVerifier"),
+             summary="final-answer equivalence with data['answer'] (math-verify/sympy)")
+    register("code", _lazy("synthkit.verifiers", "CodeVerifier"),
+             summary="runs the response's Python against data['tests'] in the sandbox")
+    register("json-schema", _lazy("synthkit.structured", "SchemaVerifier"),
+             summary="the response is JSON matching schema= (or the record's 'schema')")
+    register("regex", _lazy("synthkit.verifiers", "RegexVerifier"),
+             summary="a field matches pattern= (search, fullmatch, or none)")
+    register("judge", _lazy("synthkit.verifiers", "JudgeVerifier"),
+             summary="an LLM judge's rubric score reaches threshold=")
+    register("self-consistency", _lazy("synthkit.verifiers", "SelfConsistencyVerifier"),
+             summary="at least q of k fresh samples agree with the final answer")
+    register("quote", _lazy("synthkit.chunking", "QuoteVerifier"),
+             summary="a document-QA answer's quote occurs in its chunk")
+    register("all-of", _lazy("synthkit.verifiers", "AllOf"), summary="every listed verifier passes")
+    register("any-of", _lazy("synthkit.verifiers", "AnyOf"), summary="at least one listed verifier passes")
+
+
+def _options(items: tuple[str, ...]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            msg = f"--option takes KEY=VALUE (e.g. threshold=8 or pattern='^\\d+$'), got {item!r}"
+            raise click.BadParameter(msg)
+        try:
+            out[key.replace("-", "_")] = json.loads(value)
+        except ValueError:
+            out[key.replace("-", "_")] = value
+    return out
+
+
+@hookimpl
+def register_commands(cli):
+    """Add ``synthkit verify``."""
+
+    @cli.command(name="verify")
+    @click.argument("input_path", metavar="IN.jsonl", type=click.Path(exists=True, dir_okay=False))
+    @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="JSONL of the records that pass.")
+    @click.option("--verifier", "verifier_name", required=True, help="Registered verifier: math, code, json-schema, regex...")
+    @click.option("--rejects", default=None, type=click.Path(dir_okay=False), help="JSONL of rejected records, each with its reason.")
+    @click.option("-O", "--option", "options", multiple=True, help="Verifier option KEY=VALUE, value as JSON if it parses (repeatable).")
+    @click.option("--concurrency", default=None, type=click.IntRange(1), help="Records verified at once [number of CPUs].")
+    @click.option("--on-bad-line", type=click.Choice(["stop", "skip"]), default="stop", show_default=True,
+                  help="At a malformed input line: stop with its line number, or skip it (counted as failed).")
+    def verify_command(input_path: str, output: str, verifier_name: str, rejects: str | None, options: tuple[str, ...],
+                       concurrency: int | None, on_bad_line: str) -> None:
+        """Keep the records of IN.jsonl that pass a verifier.
+
+        Each input line holds `response` and the fields its verifier needs (`answer` for
+        math, `tests` as Python assert statements for code). Records that pass go to -o;
+        with --rejects, every other record goes there with a `reject` object holding the reason.
+        """
+        import os
+
+        from synthkit.pipeline import Pipeline
+        from synthkit.plugins import get_verifier
+
+        verifier = get_verifier(verifier_name, **_options(options))
+        pipeline = Pipeline(input_path, concurrency=concurrency or os.cpu_count() or 1, on_bad_line=on_bad_line)
+        summary = pipeline.verify(verifier).run(sink=output, rejects=rejects)
+        click.echo(str(summary), err=True)
+        if summary.stopped:
+            sys.exit(1)
