@@ -27,6 +27,9 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import attrs
+
+from .errors import TemplateError
 from .interfaces import Context, Filter, Generator, PromptTemplate, Teacher
 from .ngrams import word_ngrams, words
 from .records import Lineage, Record, Verdict, content_id
@@ -43,6 +46,7 @@ __all__ = [
     "evol_template",
     "persona_template",
     "judge_template",
+    "StrategyTemplate",
     "rouge_l",
     "ngram_jaccard",
     "parse_tasks",
@@ -88,7 +92,7 @@ Do not use the words "given prompt" or "rewritten prompt" in it.
 Method: {{ instruction }}
 
 #Given Prompt#:
-{{ prompt }}
+{{ prompt if prompt is not none else record.user_content() }}
 
 #Rewritten Prompt#:"""
 
@@ -122,6 +126,29 @@ Give your reasons in a few sentences. Then end with a last line of the form
 Score: <n>/{{ scale }}"""
 
 
+@attrs.frozen
+class StrategyTemplate(JinjaTemplate):
+    """A :class:`~synthkit.JinjaTemplate` that also requires some content fields to be non-empty.
+
+    Attributes:
+        required: fields that must be present and not ``None`` or empty; ``"prompt"`` is
+            satisfied by a prompt or a user message.
+    """
+
+    required: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+
+    def render(self, record: Record) -> list[dict[str, str]]:
+        for field in self.required:
+            value = record.user_content() if field == "prompt" else record.get(field)
+            if value is None or value == "":
+                msg = (
+                    f"template {self.name!r} cannot render record {record.id}: it needs {field!r}, which the record "
+                    f"lacks. Add the field to the input, or choose another template."
+                )
+                raise TemplateError(msg)
+        return super().render(record)
+
+
 def self_instruct_template(*, num_tasks: int = 5) -> JinjaTemplate:
     """The ``self-instruct`` template: needs ``seed_tasks`` (a list of strings)."""
     return JinjaTemplate(name="self-instruct", user=SELF_INSTRUCT, defaults={"num_tasks": num_tasks})
@@ -132,10 +159,11 @@ def evol_template(operator: str = "constraints") -> JinjaTemplate:
     if operator not in EVOL_OPERATORS:
         msg = f"unknown evol-instruct operator {operator!r}; choose one of {', '.join(EVOL_OPERATORS)}"
         raise ValueError(msg)
-    return JinjaTemplate(
+    return StrategyTemplate(
         name=f"evol-instruct:{operator}",
         user=_EVOL,
         defaults={"operator": operator, "instruction": EVOL_OPERATORS[operator]},
+        required=("prompt",),
     )
 
 
@@ -146,7 +174,9 @@ def persona_template() -> JinjaTemplate:
 
 def judge_template(*, rubric: str = DEFAULT_RUBRIC, scale: int = 10) -> JinjaTemplate:
     """The ``judge`` template: grades ``response`` to ``prompt`` (and ``answer``, if any)."""
-    return JinjaTemplate(name="judge", user=JUDGE, system=JUDGE_SYSTEM, defaults={"rubric": rubric, "scale": scale})
+    return StrategyTemplate(
+        name="judge", user=JUDGE, system=JUDGE_SYSTEM, defaults={"rubric": rubric, "scale": scale}, required=("prompt", "response")
+    )
 
 
 # ----------------------------------------------------------------------------- similarity
