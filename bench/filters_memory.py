@@ -1,0 +1,96 @@
+"""Peak memory of ``synthkit filter`` and ``synthkit dedup --exact`` on a million short records.
+
+Writes N short JSONL records (8 to 20 words, ids given, 20 % exact duplicates after
+normalisation), runs each command as a subprocess and reads the subprocess's own peak
+RSS from ``wait4``. Runs a tenth of the input as well, so the growth with input size shows.
+
+    .venv/bin/python bench/filters_memory.py              # 1,000,000 records
+    .venv/bin/python bench/filters_memory.py --records 200000 --json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+PY = sys.executable
+SYNTHKIT = str(Path(PY).with_name("synthkit"))
+
+
+def write_records(path: Path, n: int, seed: int = 0, dup_frac: float = 0.2) -> None:
+    """Write ``n`` short records; ``dup_frac`` of them repeat an earlier text with other case and punctuation."""
+    rng = random.Random(seed)
+    vocab = [f"{a}{b}{c}" for a in "bcdfghklmnprst" for b in "aeiou" for c in "lmnrst"]
+    texts: list[str] = []
+    with path.open("w") as fh:
+        for i in range(n):
+            if texts and rng.random() < dup_frac:
+                text = rng.choice(texts).upper() + "!"
+            else:
+                text = " ".join(rng.choice(vocab) for _ in range(rng.randint(8, 20))).capitalize() + "."
+                if len(texts) < 50000:
+                    texts.append(text)
+                else:
+                    texts[rng.randrange(len(texts))] = text
+            fh.write(json.dumps({"id": f"r{i}", "text": text}) + "\n")
+
+
+def peak_rss_mb(cmd: list[str]) -> tuple[float, float]:
+    """Run ``cmd``; return (its peak RSS in MB, wall seconds)."""
+    t = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    err = proc.stderr.read().decode() if proc.stderr else ""
+    if proc.returncode:
+        msg = f"{' '.join(cmd)} failed ({proc.returncode}): {err}"
+        raise RuntimeError(msg)
+    return usage.ru_maxrss / 1024, time.perf_counter() - t
+
+
+def measure(records: int, tmp: Path) -> dict[str, dict[str, float]]:
+    src = tmp / f"in-{records}.jsonl"
+    write_records(src, records)
+    out = {}
+    for name, cmd in {
+        "synthkit filter": [SYNTHKIT, "filter", str(src), "-o", str(tmp / "f.jsonl"), "--rejects", str(tmp / "fr.jsonl")],
+        "synthkit dedup --exact": [SYNTHKIT, "dedup", str(src), "-o", str(tmp / "d.jsonl"), "--exact", "--rejects", str(tmp / "dr.jsonl")],
+        "python -c 'import synthkit' (baseline)": [PY, "-c", "import synthkit.pipeline, synthkit.dedup, numpy"],
+    }.items():
+        rss, secs = peak_rss_mb(cmd)
+        out[name] = {"peak_rss_mb": round(rss, 1), "seconds": round(secs, 2), "input_mb": round(src.stat().st_size / 2**20, 1)}
+    src.unlink()
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--records", type=int, default=1_000_000)
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="synthkit-bench-mem-"))
+    sizes = [args.records // 10, args.records]
+    report = {
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        "runs": {str(n): measure(n, tmp) for n in sizes},
+    }
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return
+    print(report["machine"])
+    print(f"{'records':>9} {'command':<40} {'input MB':>9} {'peak RSS MB':>12} {'seconds':>8}")
+    for n, rows in report["runs"].items():
+        for name, r in rows.items():
+            print(f"{int(n):>9} {name:<40} {r['input_mb']:>9} {r['peak_rss_mb']:>12} {r['seconds']:>8}")
+
+
+if __name__ == "__main__":
+    main()
