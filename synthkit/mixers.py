@@ -220,12 +220,14 @@ class RatioMixer(_Base):
         total = math.inf if self.total is None else float(self.total)
         syn_cap = (1.0 - f) * total
         done = 0.0  # weight emitted so far
+        capped = False
         if f < 1.0:
             for _name, rec in itertools.chain.from_iterable(_stamped(n, g, it) for n, g, it in models):
                 w = self.weight(rec)
                 if produced[SYNTHETIC] + w / 2 > syn_cap:
+                    capped = True
                     break
-                target = f / (1.0 - f) * (produced[SYNTHETIC] + w)
+                target = min(f / (1.0 - f) * (produced[SYNTHETIC] + w), f * total)
                 pending = real.take_until(produced[REAL], target)
                 if pending is None:
                     break  # real data ran out: more synthetic would push the real share below the ask
@@ -236,7 +238,13 @@ class RatioMixer(_Base):
                     yield r
                 done = produced[SYNTHETIC] + produced[REAL]
         if floor or f >= 1.0:
-            for r, rw in real.drain(total - done):
+            budget = total - done
+        elif capped:
+            budget = f * total - produced[REAL]  # the synthetic share is full: bring real up to its share of total
+        else:
+            budget = 0.0
+        if budget > 0:
+            for r, rw in real.drain(budget):
                 produced[REAL] += rw
                 yield r
 
@@ -458,13 +466,17 @@ def _key_fn(key: Key) -> Callable[[Record], Hashable]:
     return get
 
 
-def rarity_strata(records: Iterable[Record], *, buckets: int = 5, field: str | None = None) -> Callable[[Record], str]:
+def rarity_strata(
+    records: Iterable[Record], *, buckets: int = 10, rarest: int = 3, field: str | None = None
+) -> Callable[[Record], str]:
     """Return a key that puts a record in a rarity bucket of the real data's vocabulary.
 
-    A record's rarity is the mean surprisal (``-log2 p``) of its words under the unigram
-    distribution of ``records`` (add-half smoothing); the bucket edges are the quantiles of
-    the real records' rarity, so each bucket holds about ``1/buckets`` of the real data.
-    Bucket ``"rarity-5/5"`` holds the records richest in rare words: the tail that
+    A record's rarity is the mean surprisal (``-log2 p``) of its ``rarest`` rarest words
+    under the unigram distribution of ``records`` (add-half smoothing), counting only words
+    the real data holds (a word it never uses says nothing about covering its tail). The
+    bucket edges are the quantiles of the real records' rarity, so each bucket holds about
+    ``1/buckets`` of the real data.
+    Bucket ``"rarity-10/10"`` holds the records richest in rare words: the tail that
     recursive training loses first.
     """
     from .ngrams import words
@@ -478,9 +490,10 @@ def rarity_strata(records: Iterable[Record], *, buckets: int = 5, field: str | N
     denom = n + 0.5 * (len(counts) + 1)
 
     def score(tokens: Sequence[str]) -> float:
-        if not tokens:
+        known = sorted(counts[t] for t in set(tokens) if t in counts)[:rarest]
+        if not known:
             return 0.0
-        return sum(-math.log2((counts.get(t, 0) + 0.5) / denom) for t in tokens) / len(tokens)
+        return sum(-math.log2((c + 0.5) / denom) for c in known) / len(known)
 
     scores = sorted(score(d) for d in docs)
     edges = [scores[min(len(scores) - 1, (len(scores) * i) // buckets)] for i in range(1, buckets)] if scores else []
@@ -647,7 +660,8 @@ class TailPreservingMixer(_Strata):
         key: the field holding the stratum, a function of the record, or ``None`` for
             rarity buckets.
         buckets: the number of rarity buckets when ``key`` is ``None``.
-        total: the size of the output; by default all synthetic data over ``1 - real_fraction``.
+        total: the size of the output; by default all synthetic data over ``1 - real_fraction``,
+            less if the real data is too short to make up ``real_fraction`` of it.
         unit, field: as for :class:`RatioMixer`.
     """
 
@@ -658,7 +672,7 @@ class TailPreservingMixer(_Strata):
         real_fraction: float = 0.2,
         *,
         key: Key | None = None,
-        buckets: int = 5,
+        buckets: int = 10,
         total: float | None = None,
         unit: Unit = "records",
         field: str | None = None,
@@ -680,9 +694,12 @@ class TailPreservingMixer(_Strata):
         rg = self._group(real, key)
         real_w = {s: sum(map(self.weight, rs)) for s, rs in rg.items()}
         syn_all = sum(map(self.weight, syn))
+        real_all = sum(real_w.values())
         total = self.total
         if total is None:
-            total = syn_all / (1.0 - f) if f < 1.0 else sum(real_w.values())
+            total = syn_all / (1.0 - f) if f < 1.0 else real_all
+        if f > 0:
+            total = min(total, real_all / f)  # as with the ratio mixer, scarce real data shrinks the mix
         syn_pick = list(_Draw(syn, self.weight, rng.randrange(2**31)).drain((1.0 - f) * total))
         chosen: list[tuple[str, Hashable, Record, float]] = [(SYNTHETIC, key(r), r, w) for r, w in syn_pick]
         syn_w: Counter[Hashable] = Counter()
