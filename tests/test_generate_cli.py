@@ -128,6 +128,24 @@ def test_api_key_is_in_no_byte_of_cache_output_failures_or_logs(openai_server, t
     for p in files:
         assert needle not in p.read_bytes(), p
     assert needle not in proc.stdout and needle not in proc.stderr
+    assert b"[synthkit] " in proc.stderr and b"req/s" in proc.stderr  # the plain progress lines were logged
+
+
+def test_live_progress_bar_shows_counts_and_cost():
+    """On a terminal the rich bar shows records done, tokens, cost, retries and failures."""
+    import io
+
+    from synthkit.pipeline import Summary
+    from synthkit.progress import RunProgress
+    from synthkit.remote import TeacherStats
+
+    stream = io.StringIO()
+    stats = TeacherStats(ok=3, retries=2, prompt_tokens=10, completion_tokens=5, cost_usd=0.0123)
+    bar = RunProgress(stats, total=3, stream=stream, live=True)
+    bar.update(Summary(inputs=3, kept=3))
+    bar.close(Summary(inputs=3, kept=3))
+    text = stream.getvalue()
+    assert "3/3" in text and "15 tokens" in text and "$0.0123" in text and "2 retries" in text
 
 
 def test_kill_9_then_resume_resends_nothing_and_matches(openai_server, tmp_path):

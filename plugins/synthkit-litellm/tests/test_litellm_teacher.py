@@ -86,3 +86,24 @@ async def test_cache_wraps_the_litellm_teacher(openai_server, tmp_path):
         assert (await t.complete(MSGS, {}))[0].text == "echo: hello world"
         await t.aclose()
     assert openai_server.request_count == 1
+
+
+def test_generate_command_with_the_litellm_teacher(openai_server, tmp_path, monkeypatch):
+    """`synthkit generate --teacher litellm` writes every record through litellm and the cache."""
+    import json
+
+    from click.testing import CliRunner
+
+    from synthkit.cli import cli
+
+    monkeypatch.setenv("SYNTHKIT_RETRY_NO_WAIT", "1")
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(json.dumps({"prompt": f"q{i}"}) + "\n" for i in range(5)))
+    args = ["generate", str(src), "-o", str(tmp_path / "out.jsonl"), "--teacher", "litellm", "--model", "openai/gpt-4o-mini",
+            "--base-url", openai_server.url, "--api-key", "sk-local", "--cache", str(tmp_path / "c.db")]
+    for _ in range(2):
+        res = CliRunner().invoke(cli, args, catch_exceptions=False)
+        assert res.exit_code == 0, res.output
+    rows = [json.loads(x) for x in (tmp_path / "out.jsonl").read_text().splitlines()]
+    assert [r["response"] for r in rows] == [f"echo: q{i}" for i in range(5)]
+    assert rows[0]["lineage"]["teacher"] == "litellm" and openai_server.request_count == 5
