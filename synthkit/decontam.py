@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import InputError
+from .heuristics import read_text
 from .interfaces import Filter
 from .ngrams import ngram_hash_batch, words
 from .records import Record, Verdict
@@ -191,7 +192,8 @@ class Decontaminate(Filter):
         """Return one verdict per record: dropped when it shares n-grams with an eval item."""
         import numpy as np
 
-        texts = [r.text(self.field) for r in records]
+        read = [read_text(r, self.field) for r in records]
+        texts = [t or "" for t, _ in read]
         sizes = [self.n, *sorted(self._short_lengths)]
         hits: list[list[tuple[int, int, int]]] = [[] for _ in records]  # (owner, gram start, gram length)
         if self._keys.size:
@@ -211,7 +213,10 @@ class Decontaminate(Filter):
                     while p < self._keys.size and self._keys[p] == grams[f]:
                         hits[d].append((int(self._owner[p]), start, size))
                         p += 1
-        return [self._verdict(texts[i], hits[i]) for i in range(len(records))]
+        return [
+            Verdict(self.name, False, read[i][1]) if read[i][0] is None else self._verdict(texts[i], hits[i])
+            for i in range(len(records))
+        ]
 
     def _verdict(self, text: str, hits: list[tuple[int, int, int]]) -> Verdict:
         if not hits:

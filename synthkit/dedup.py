@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from .errors import MissingDependencyError
+from .heuristics import read_text
 from .interfaces import Filter
 from .ngrams import hash64, normalize
 from .records import Record, Verdict
@@ -50,7 +51,10 @@ class ExactDedup(Filter):
 
     def check(self, record: Record) -> Verdict:
         """Keep the first record with a given normalised text; drop later copies naming the first."""
-        key = hash64(normalize(record.text(self.field)))
+        text, error = read_text(record, self.field)
+        if text is None:
+            return Verdict(self.name, False, error)
+        key = hash64(normalize(text))
         first = self._seen.get(key)
         if first is None:
             self._seen[key] = record.id
@@ -296,7 +300,8 @@ class NearDedup(Filter):
 
         if not records:
             return []
-        texts = [r.text(self.field) for r in records]
+        read = [read_text(r, self.field) for r in records]
+        texts = [t or "" for t, _ in read]
         grams, offsets = ngram_hash_batch(texts, self.ngram)
         sigs = self._sign(grams, offsets, self.num_perm, self.seed)
         keys = self._band_keys(sigs).tolist()
@@ -304,6 +309,9 @@ class NearDedup(Filter):
         out: list[Verdict] = []
         for j, rec in enumerate(records):
             lo, hi = offsets[j], offsets[j + 1]
+            if read[j][0] is None:
+                out.append(Verdict(self.name, False, read[j][1]))
+                continue
             if lo == hi:
                 out.append(Verdict(self.name, True, "no words to compare"))
                 continue

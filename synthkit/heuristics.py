@@ -24,13 +24,14 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from .errors import MissingDependencyError
+from .errors import InputError, MissingDependencyError
 from .interfaces import Filter
 from .ngrams import normalize
 from .records import Record, Verdict
 
 __all__ = [
     "TextFilter",
+    "read_text",
     "EmptyFilter",
     "TruncatedFilter",
     "LengthFilter",
@@ -90,6 +91,21 @@ REFUSAL_PHRASES: tuple[str, ...] = (
 )
 
 
+def read_text(record: Record, field: str | None) -> tuple[str | None, str]:
+    """Return ``(text, "")``, or ``(None, reason)`` when the record has no such text field.
+
+    Filters drop such a record with the reason rather than raise, so in a batch one record
+    without the field does not fail the others.
+    """
+    try:
+        return record.text(field), ""
+    except InputError:
+        value = record.get(field) if field is not None else None
+        where = repr(field) if field is not None else "'text', 'response' or 'prompt'"
+        got = "missing" if value is None else f"not a string ({type(value).__name__})"
+        return None, f"no text: field {where} is {got}"
+
+
 class TextFilter(Filter):
     """Base of the heuristic filters: reads the text field and builds verdicts.
 
@@ -101,6 +117,17 @@ class TextFilter(Filter):
 
     def __init__(self, *, field: str | None = None) -> None:
         self.field = field
+
+    def check(self, record: Record) -> Verdict:
+        """Read the text (a record without it is dropped, naming the field) and :meth:`judge` it."""
+        text, error = read_text(record, self.field)
+        if text is None:
+            return self.drop(error)
+        return self.judge(text, record)
+
+    def judge(self, text: str, record: Record) -> Verdict:
+        """Return the verdict on ``text``, the record's text."""
+        raise NotImplementedError
 
     def keep(self) -> Verdict:
         return Verdict(self.name, True)
@@ -116,18 +143,11 @@ def _check_fraction(name: str, value: float | None) -> None:
 
 
 class EmptyFilter(TextFilter):
-    """Drop records whose text is missing, empty or only whitespace.
-
-    A record without the field is dropped too (reason "no text"), rather than failed.
-    """
+    """Drop records whose text is missing, empty or only whitespace."""
 
     name = "empty"
 
-    def check(self, record: Record) -> Verdict:
-        try:
-            text = record.text(self.field)
-        except Exception:  # noqa: BLE001 - a missing field is exactly what this filter reports
-            return self.drop(f"no text in field {self.field or 'text/response/prompt'}")
+    def judge(self, text: str, record: Record) -> Verdict:
         if not text.strip():
             return self.drop("empty text")
         return self.keep()
@@ -185,8 +205,7 @@ class LengthFilter(TextFilter):
                 msg = f"length filter: min_{what} ({lo}) is above max_{what} ({hi})"
                 raise ValueError(msg)
 
-    def check(self, record: Record) -> Verdict:
-        text = record.text(self.field)
+    def judge(self, text: str, record: Record) -> Verdict:
         n_chars = len(text)
         if self.min_chars is not None and n_chars < self.min_chars:
             return self.drop(f"too short: {n_chars} chars < min_chars {self.min_chars}")
@@ -263,8 +282,7 @@ class RepetitionFilter(TextFilter):
                 raise ValueError(msg)
             _check_fraction(f"{n}-gram share", v)
 
-    def check(self, record: Record) -> Verdict:
-        text = record.text(self.field)
+    def judge(self, text: str, record: Record) -> Verdict:
         total = len(text)
         if total == 0:
             return self.keep()
@@ -365,8 +383,7 @@ class SymbolFilter(TextFilter):
         for name in ("max_bullet_lines", "max_ellipsis_lines", "min_alpha_words", "max_non_alpha_chars"):
             _check_fraction(name, getattr(self, name))
 
-    def check(self, record: Record) -> Verdict:
-        text = record.text(self.field)
+    def judge(self, text: str, record: Record) -> Verdict:
         words = text.split()
         if not words:
             return self.keep()
@@ -430,10 +447,9 @@ class RefusalFilter(TextFilter):
         self.head_chars = head_chars
         self._pattern = re.compile("|".join(re.escape(p) for p in sorted(self.phrases, key=len, reverse=True))) if self.phrases else None
 
-    def check(self, record: Record) -> Verdict:
+    def judge(self, text: str, record: Record) -> Verdict:
         if self._pattern is None:
             return self.keep()
-        text = record.text(self.field)
         if self.head_chars is not None:
             text = text[: self.head_chars]
         m = self._pattern.search(f" {normalize(text)} ")
@@ -487,8 +503,7 @@ class LanguageFilter(TextFilter):
         self.min_chars = min_chars
         self._ident = _langid()
 
-    def check(self, record: Record) -> Verdict:
-        text = record.text(self.field)
+    def judge(self, text: str, record: Record) -> Verdict:
         if len(text.strip()) < self.min_chars:
             return self.keep()
         lang, prob = self._ident.classify(text)

