@@ -24,7 +24,7 @@ def format_stats(summary: Any, stats: Any, total: int | None, elapsed: float) ->
         parts += [
             f"{stats.ok / max(elapsed, 1e-9):.1f} req/s",
             f"{stats.tokens:,} tokens",
-            "cost n/a" if stats.cost_usd is None else f"${stats.cost_usd:.4f}",
+            _dollars(stats.cost_usd),
             f"{stats.retries} retries",
             f"{stats.failures} failed",
         ]
@@ -35,6 +35,12 @@ def format_stats(summary: Any, stats: Any, total: int | None, elapsed: float) ->
     elif summary is not None:
         parts.append(f"{summary.n_failed} failed")
     return " | ".join(parts)
+
+
+def _dollars(cost: float | None) -> str:
+    if cost is None:
+        return "cost n/a"
+    return f"${cost:.4f}" if cost >= 0.01 or cost == 0 else f"${cost:.6f}"
 
 
 class RunProgress:
@@ -74,21 +80,21 @@ class RunProgress:
             self._start_live()
 
     def _start_live(self) -> None:
-        from rich.console import Console
+        from rich.console import Console, Group
         from rich.live import Live
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+        from rich.text import Text
 
         console = Console(file=self.stream)
-        self._bar = Progress(
-            TextColumn("generate"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            TextColumn("{task.description}"),
-            console=console,
-        )
-        self._task = self._bar.add_task("", total=self.total)
-        self._live = Live(self._bar, console=console, refresh_per_second=4, transient=False)
+        self._bar = Progress(BarColumn(bar_width=30), MofNCompleteColumn(), TimeElapsedColumn(), console=console)
+        self._task = self._bar.add_task("generate", total=self.total)
+        progress = self
+
+        class _Line:
+            def __rich__(self) -> Text:
+                return Text(progress.line().split(" | ", 1)[-1], overflow="fold")
+
+        self._live = Live(Group(self._bar, _Line()), console=console, refresh_per_second=4, transient=False)
         self._live.start()
 
     def line(self) -> str:
@@ -99,8 +105,7 @@ class RunProgress:
         now = time.monotonic()
         if self._bar is not None:
             done = summary.kept + summary.n_dropped + summary.n_failed
-            desc = self.line().split(" | ", 1)[-1]
-            self._bar.update(self._task, completed=done, description=desc)
+            self._bar.update(self._task, completed=done)
         elif now - self._last >= self.interval:
             self._last = now
             print(f"[synthkit] {self.line()}", file=self.stream, flush=True)  # noqa: T201

@@ -255,7 +255,7 @@ def register_commands(cli):
         click.echo(str(summary), err=True)
         stats = getattr(t, "stats", None)
         if stats is not None and stats.cost_usd is not None:
-            click.echo(f"cost: ${stats.cost_usd:.4f} for {stats.ok} requests ({stats.tokens:,} tokens)", err=True)
+            click.echo(f"cost: ${stats.cost_usd:.6f} for {stats.ok} requests ({stats.tokens:,} tokens)", err=True)
         if summary.n_failed:
             click.echo(f"{summary.n_failed} failed records are in {failures}", err=True)
         if summary.stopped:
