@@ -11,21 +11,25 @@ Order of the layers (each named as :mod:`synthkit.sandbox` names them):
 2. ``userns``: a new user namespace mapping only the current uid, so no capability holds
    outside it; ``netns``: a new network namespace with loopback down; ``pidns``: a new
    pid namespace.
-3. A fork: the child is pid 1 of the new pid namespace. When it exits, or when the
-   launcher dies (``PR_SET_PDEATHSIG``), the kernel kills every process left in it.
-   After the layers below, pid 1 forks the worker that runs the code and only reaps
-   and reports its status (pid 1 of a namespace ignores signals it has no handler for).
+3. A fork: the child is pid 1 of the new pid namespace and runs the code. When it exits,
+   or when the launcher dies (``PR_SET_PDEATHSIG``), the kernel kills every process left
+   in the namespace. (pid 1 ignores signals it has no handler for, so it handles SIGXCPU.)
 4. In the child: resource limits (CPU, address space, processes, file size, open files,
    no core dumps), every capability dropped for good, ``no_new_privs``, ``landlock``
    (reads only below the allowed paths, writes only below the working directory, no TCP,
    no signals or abstract sockets outside), ``seccomp`` (no uid/gid changes, no
    ``AF_UNIX`` sockets, no ptrace, mount, bpf, keyrings, io_uring or new namespaces).
-5. The solution runs, then each test; one JSON line on the result pipe says how they went.
-   The launcher adds one last line with the child's exit status.
+5. The solution runs, then each test; one line on the result pipe says how they went,
+   and the launcher adds one with pid 1's exit status.
+
+Runs start either from ``python -I -S _sandbox_child.py HEXCONFIG`` (one run) or from a
+fork server (``--server FD``) that forks one launcher per request, which saves an
+interpreter start per run. Configs and tests travel as ``marshal`` data and reports as
+``repr`` lines, so no module beyond ``ctypes`` is imported.
 """
 
 import ctypes
-import json
+import marshal
 import os
 import resource
 import signal
@@ -113,7 +117,8 @@ def _prctl(option, arg2=0, arg3=0, arg4=0, arg5=0, what="prctl"):
 
 
 def _emit(fd, obj):
-    os.write(fd, (json.dumps(obj) + "\n").encode())
+    """Write one report line: the ``repr`` of a dict of literals (the parent reads it with ``ast.literal_eval``)."""
+    os.write(fd, (repr(obj) + "\n").encode("utf-8", "backslashreplace"))
 
 
 def _write(path, text):
@@ -283,13 +288,13 @@ def _describe(exc):
 
 
 def run_tests(rfd):
-    """Run ``solution.py`` then each test in ``tests.json``; report one JSON line on ``rfd``."""
+    """Run ``solution.py`` then each test in ``tests.marshal``; report one line on ``rfd``."""
     import builtins
 
     with open("solution.py", encoding="utf-8") as fh:
         solution = fh.read()
-    with open("tests.json", encoding="utf-8") as fh:
-        tests = json.load(fh)
+    with open("tests.marshal", "rb") as fh:
+        tests = marshal.load(fh)
     namespace = {"__name__": "solution", "__builtins__": builtins}
 
     def flush_and_emit(obj):
@@ -368,28 +373,25 @@ def child(cfg, state, rfd):
         _emit(rfd, {"setup_error": f"isolation layers unavailable: {why}", "missing": refused})
         os._exit(EXIT_SETUP)
     os.chdir(cfg["workdir"])
-    # pid 1 of a namespace ignores signals it has no handler for (even SIGXCPU from the
-    # CPU limit), so the code runs in a child; pid 1 only reaps and reports
-    worker = os.fork()
-    if worker == 0:
-        run_tests(rfd)
-    while True:
-        pid, status = os.waitpid(-1, 0)
-        if pid == worker:
-            break
-    if os.WIFSIGNALED(status):
-        _emit(rfd, {"signal": os.WTERMSIG(status)})
-    else:
-        _emit(rfd, {"exit": os.WEXITSTATUS(status)})
-    os._exit(0)
+    # pid 1 of a namespace ignores signals it has no handler for, SIGXCPU from the CPU
+    # limit included, so it gets a handler (the hard limit's SIGKILL reaches it anyway)
+    signal.signal(signal.SIGXCPU, _on_cpu_limit(rfd))
+    run_tests(rfd)
+
+
+def _on_cpu_limit(rfd):
+    def handler(_signum, _frame):
+        _emit(rfd, {"signal": int(signal.SIGXCPU)})
+        os._exit(128 + signal.SIGXCPU)
+
+    return handler
 
 
 LAYERS = ("userns", "netns", "pidns", "nproc", "landlock", "seccomp")
 
 
-def main():
-    cfg = json.loads(sys.argv[1])
-    rfd = cfg["result_fd"]
+def launch(cfg, rfd):
+    """Run one sandbox from this process: namespaces, pid 1, report. Never returns."""
     state = {}
     try:
         if os.geteuid() == 0:
@@ -410,9 +412,71 @@ def main():
             os._exit(EXIT_SETUP)
         os._exit(EXIT_SETUP)
     _, status = os.waitpid(pid, 0)
-    if os.WIFSIGNALED(status):  # pid 1 itself was killed (it reports its worker's status otherwise)
+    if os.WIFSIGNALED(status):
         _emit(rfd, {"signal": os.WTERMSIG(status)})
+    else:
+        _emit(rfd, {"exit": os.WEXITSTATUS(status)})
     os._exit(0)
+
+
+def serve(sock_fd):
+    """Fork server: for each request (config + stdout, stderr, result fds), fork a launcher; answer its pid.
+
+    Forking from this warm process skips an interpreter start and the ``ctypes`` import per
+    run. It holds nothing but configs (its environment is scrubbed). When the parent closes
+    the socket, the server kills the process group of every launcher still running and exits.
+    """
+    import socket
+    import struct
+
+    sock = socket.socket(fileno=sock_fd)
+    alive = set()
+    while True:
+        try:
+            msg, fds, _flags, _addr = socket.recv_fds(sock, 1 << 20, 3)
+        except OSError:
+            msg, fds = b"", []
+        while alive:
+            try:
+                done, _ = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                alive.clear()
+                break
+            if not done:
+                break
+            alive.discard(done)
+        if not msg:
+            for pid in alive:
+                try:
+                    os.killpg(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+            os._exit(0)
+        cfg = marshal.loads(msg)
+        pid = os.fork()
+        if pid == 0:
+            sock.close()
+            os.setsid()
+            os.dup2(fds[0], 1)
+            os.dup2(fds[1], 2)
+            rfd = fds[2]
+            for fd in fds[:2]:
+                os.close(fd)
+            os.environ.clear()
+            os.environ.update(cfg["env"])
+            os.chdir(cfg["workdir"])
+            launch(cfg, rfd)
+        for fd in fds:
+            os.close(fd)
+        alive.add(pid)
+        sock.sendall(struct.pack("=i", pid))
+
+
+def main():
+    if sys.argv[1] == "--server":
+        serve(int(sys.argv[2]))
+    cfg = marshal.loads(bytes.fromhex(sys.argv[1]))
+    launch(cfg, cfg["result_fd"])
 
 
 if __name__ == "__main__":

@@ -18,6 +18,8 @@ layer         what it does
               keyrings, io_uring or new namespaces
 ============  ===================================================================
 
+Runs are forked from a warm launcher process (a fork server started on first use, with a
+scrubbed environment), so a run costs a few forks rather than an interpreter start.
 Always on: a wall-clock timeout that kills the whole process group, CPU-time, address
 space, process-count, file-size and open-file limits, every capability dropped, a
 scrubbed environment (no inherited variables), and a temporary working directory that
@@ -32,17 +34,23 @@ Example:
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import functools
-import json
+import marshal
 import os
 import re
 import shutil
 import signal
+import socket
 import stat
+import struct
+import subprocess
 import sys
 import tempfile
+import threading
 import time
+import weakref
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -182,36 +190,112 @@ async def _read_capped(stream: asyncio.StreamReader | None, cap: int) -> bytes:
             kept.extend(chunk[: cap - len(kept)])
 
 
-async def _spawn(
-    python: str, cfg: dict[str, Any], workdir: str, *, site: bool = False
-) -> tuple[asyncio.subprocess.Process, asyncio.StreamReader, Any]:
+def _probe_run(python: str, cfg: dict[str, Any], workdir: str) -> tuple[bytes, bytes]:
+    """Run the launcher once in its own process (no fork server) and return (report, stderr)."""
     r, w = os.pipe()
     cfg = {**cfg, "result_fd": w}
     try:
-        proc = await asyncio.create_subprocess_exec(
-            python,
-            *(("-I",) if site else ("-I", "-S")),
-            str(_CHILD),
-            json.dumps(cfg),
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
+        proc = subprocess.Popen(  # noqa: S603 - our own interpreter and script
+            [python, "-I", "-S", str(_CHILD), marshal.dumps(cfg).hex()],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
             env=_scrubbed_env(workdir),
             cwd=workdir,
             pass_fds=(w,),
             start_new_session=True,
         )
-    except BaseException:
-        os.close(r)
-        raise
     finally:
         os.close(w)
+    with os.fdopen(r, "rb") as fh:
+        report = fh.read()
+    _, err = proc.communicate(timeout=30)
+    return report, err
+
+
+def _parse_report(data: bytes) -> list[dict[str, Any]]:
+    """Read the launcher's report lines (``repr`` of dicts of literals); anything else is skipped."""
+    lines = []
+    for raw in data.decode("utf-8", "replace").splitlines():
+        try:
+            value = ast.literal_eval(raw)
+        except (ValueError, SyntaxError, MemoryError, RecursionError, TypeError):
+            continue
+        if isinstance(value, dict):
+            lines.append(value)
+    return lines
+
+
+class _ForkServer:
+    """A warm launcher process that forks one sandbox per request (see ``_sandbox_child.serve``)."""
+
+    def __init__(self, python: str, site: bool) -> None:
+        self.python = python
+        self.site = site
+        self._lock = threading.Lock()
+        self._sock: socket.socket | None = None
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._finalizer: Any = None
+        self._owner = 0
+
+    def _start(self) -> None:
+        self._owner = os.getpid()
+        parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        try:
+            self._proc = subprocess.Popen(  # noqa: S603 - our own interpreter and script
+                [self.python, *(("-I",) if self.site else ("-I", "-S")), str(_CHILD), "--server", str(child.fileno())],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                env=_scrubbed_env("/"),
+                cwd="/",
+                pass_fds=(child.fileno(),),
+                start_new_session=True,
+            )
+        finally:
+            child.close()
+        self._sock = parent
+        self._finalizer = weakref.finalize(self, _stop_server, parent, self._proc)
+
+    def launch(self, cfg: bytes, fds: list[int]) -> int:
+        """Send one run's config and its stdout, stderr and report fds; return the launcher's pid."""
+        with self._lock:
+            for _ in range(2):
+                if self._sock is None or self._proc is None or self._owner != os.getpid() or self._proc.poll() is not None:
+                    self.close()
+                    self._start()
+                assert self._sock is not None
+                try:
+                    socket.send_fds(self._sock, [cfg], fds)
+                    answer = self._sock.recv(4)
+                except OSError:
+                    answer = b""
+                if len(answer) == 4:
+                    return int(struct.unpack("=i", answer)[0])
+                self.close()
+        msg = "the sandbox's fork server stopped answering; see whether the machine is out of processes or memory"
+        raise SandboxUnavailable(msg)
+
+    def close(self) -> None:
+        if self._finalizer is not None:
+            self._finalizer()
+        self._sock = self._proc = self._finalizer = None
+
+
+def _stop_server(sock: socket.socket, proc: subprocess.Popen[bytes]) -> None:
+    sock.close()  # the server kills what it still runs and exits at EOF
+    try:
+        proc.wait(5)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+async def _pipe_reader(fd: int) -> tuple[asyncio.StreamReader, Any]:
     loop = asyncio.get_running_loop()
     reader = asyncio.StreamReader(limit=2**20)
-    transport, _ = await loop.connect_read_pipe(
-        lambda: asyncio.StreamReaderProtocol(reader), os.fdopen(r, "rb", buffering=0)
-    )
-    return proc, reader, transport
+    transport, _ = await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), os.fdopen(fd, "rb", buffering=0))
+    return reader, transport
 
 
 def _killpg(pid: int) -> None:
@@ -249,23 +333,13 @@ def probe_layers(python: str = sys.executable) -> dict[str, str | None]:
         "write_paths": [workdir],
     }
 
-    async def go() -> list[dict[str, Any]]:
-        proc, reader, transport = await _spawn(python, cfg, workdir)
-        try:
-            out, err, _ = await asyncio.wait_for(
-                asyncio.gather(reader.read(), _read_capped(proc.stderr, 4096), proc.wait()), 30
-            )
-        finally:
-            transport.close()
-        lines = [json.loads(x) for x in out.decode().splitlines() if x.strip()]
-        if not any("probe" in x for x in lines):
-            lines.append({"setup_error": err.decode(errors="replace").strip()[-500:] or "no answer"})
-        return lines
-
     try:
-        lines = _run_coro(go())
+        report, err = _probe_run(python, cfg, workdir)
     finally:
         _rmtree(workdir)
+    lines = _parse_report(report)
+    if not any("probe" in x for x in lines):
+        lines.append({"setup_error": err.decode(errors="replace").strip()[-500:] or "the launcher gave no answer"})
     for line in lines:
         if "probe" in line:
             state = line["probe"]
@@ -355,6 +429,7 @@ class Sandbox:
         self.missing = tuple(missing)
         self._sem: asyncio.Semaphore | None = None
         self._sem_loop: Any = None
+        self._server = _ForkServer(python, site_packages)
 
     def _semaphore(self) -> asyncio.Semaphore:
         loop = asyncio.get_running_loop()
@@ -387,43 +462,55 @@ class Sandbox:
         timed_out = False
         try:
             Path(workdir, "solution.py").write_text(code, encoding="utf-8")
-            Path(workdir, "tests.json").write_text(json.dumps(tests), encoding="utf-8")
+            Path(workdir, "tests.marshal").write_bytes(marshal.dumps([str(t) for t in tests]))
             cfg = {
                 "workdir": workdir,
+                "env": _scrubbed_env(workdir),
                 "allow_missing": list(self.allow_missing),
                 "limits": _limits_cfg(lim),
                 "read_paths": self.read_paths,
                 "write_paths": [workdir, *_DEVICES_RW],
             }
-            proc, reader, transport = await _spawn(self.python, cfg, workdir, site=self.site_packages)
+            pipes = [os.pipe() for _ in range(3)]
+            try:
+                pid = await asyncio.to_thread(self._server.launch, marshal.dumps(cfg), [w for _, w in pipes])
+            except BaseException:
+                for r, _ in pipes:
+                    os.close(r)
+                raise
+            finally:
+                for _, w in pipes:
+                    os.close(w)
+            readers = [await _pipe_reader(r) for r, _ in pipes]
+            out_r, err_r, rep_r = (rd for rd, _ in readers)
+            # every process of the sandbox holds these pipes: EOF on all three means all are gone
             gathered = asyncio.gather(
-                reader.read(), _read_capped(proc.stdout, lim.output), _read_capped(proc.stderr, lim.output), proc.wait()
+                _read_capped(out_r, lim.output), _read_capped(err_r, lim.output), _read_capped(rep_r, 2**20)
             )
             try:
-                results, out, err, _ = await asyncio.wait_for(asyncio.shield(gathered), lim.wall)
+                out, err, report = await asyncio.wait_for(asyncio.shield(gathered), lim.wall)
             except asyncio.TimeoutError:
                 timed_out = True
-                _killpg(proc.pid)
-                # every process of the sandbox holds the pipes; EOF means all are gone
-                results, out, err, _ = await asyncio.wait_for(gathered, 30)
+                _killpg(pid)
+                out, err, report = await asyncio.wait_for(gathered, 30)
             except BaseException:
-                _killpg(proc.pid)
+                _killpg(pid)
                 gathered.cancel()
                 raise
             finally:
-                transport.close()
+                for _, transport in readers:
+                    transport.close()
         finally:
             await asyncio.to_thread(_rmtree, workdir)
         duration = time.monotonic() - start
-        lines = []
-        for raw in results.decode(errors="replace").splitlines():
-            try:
-                lines.append(json.loads(raw))
-            except ValueError:
-                continue
         return self._interpret(
-            lines, timed_out, len(tests), out.decode(errors="replace"), err.decode(errors="replace"), duration, workdir
+            _parse_report(report), timed_out, len(tests), out.decode(errors="replace"), err.decode(errors="replace"),
+            duration, workdir,
         )
+
+    def close(self) -> None:
+        """Stop the fork server (it is started again on the next run)."""
+        self._server.close()
 
     def _interpret(
         self, lines: list[dict[str, Any]], timed_out: bool, n: int, out: str, err: str, duration: float, workdir: str
@@ -434,10 +521,10 @@ class Sandbox:
         if setup is not None:
             msg = f"the sandbox could not start: {setup['setup_error']}"
             raise SandboxUnavailable(msg)
-        # the launcher writes the exit status last; the child writes its report before it
-        status = lines[-1] if lines and ("exit" in lines[-1] or "signal" in lines[-1]) and not timed_out else {}
+        # pid 1 reports the tests; the launcher writes pid 1's exit status last
         report = next((x for x in lines if x.get("stage") in ("solution", "tests")), None)
-        code, sig = status.get("exit"), status.get("signal")
+        code = next((x["exit"] for x in reversed(lines) if "exit" in x), None)
+        sig = next((x["signal"] for x in lines if "signal" in x), None)
         common |= {"exit_code": code, "signal": sig, "tests_failed": n}
         if timed_out:
             return RunResult("timeout", f"wall-clock timeout after {lim.wall:g} s; the whole process group was killed", **common)

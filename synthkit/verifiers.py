@@ -165,6 +165,9 @@ class CodeVerifier(Verifier):
         score = 1 - result.tests_failed / result.tests_total if result.tests_total else 0.0
         return Verdict(self.name, result.passed, result.reason, score)
 
+    async def aclose(self) -> None:
+        self.sandbox.close()
+
 
 # ----------------------------------------------------------------------------- regex
 class RegexVerifier(Verifier):
