@@ -1,7 +1,8 @@
 """Final-answer equivalence for math, on top of math-verify and sympy.
 
 The response's final answer is found in this order: the last ``\\boxed{...}``; the last
-line of the form ``Final answer: ...``, ``The answer is ...`` or ``#### ...``; the whole
+line of the form ``Final answer: ...``, ``The answer is ...`` or ``#### ...`` (its last
+``$...$`` if it has math in it); the last inline math (``$...$``, ``\\(...\\)``); the whole
 response when it is a single short line; otherwise math-verify's own extraction. The
 gold answer and the final answer are then parsed (LaTeX or plain notation: fractions,
 decimals, percentages, sets, tuples, intervals, expressions) and compared with
@@ -54,6 +55,15 @@ def _last_boxed(text: str) -> str | None:
     return None
 
 
+_INLINE_MATH = re.compile(r"\$\$(.+?)\$\$|\$(.+?)\$|\\\((.+?)\\\)|\\\[(.+?)\\\]", re.S)
+
+
+def _last_inline_math(text: str) -> str | None:
+    found = [next(g for g in m.groups() if g is not None) for m in _INLINE_MATH.finditer(text)]
+    found = [f.strip() for f in found if f.strip()]
+    return found[-1] if found else None
+
+
 def final_answer(text: str) -> str | None:
     """Return the final answer written in a response, or ``None`` if there is no clear one.
 
@@ -68,7 +78,11 @@ def final_answer(text: str) -> str | None:
     matches = list(_ANSWER_LINE.finditer(text))
     if matches:
         m = matches[-1]
-        return (m.group(1) or m.group(2)).strip().rstrip(".").strip()
+        answer = (m.group(1) or m.group(2)).strip().rstrip(".").strip()
+        return _last_inline_math(answer) or answer
+    math = _last_inline_math(text)
+    if math is not None:
+        return math
     stripped = text.strip()
     if stripped and "\n" not in stripped and len(stripped) <= 60:
         return stripped

@@ -52,6 +52,9 @@ EQUIVALENT = [
     ("42", "so the answer is 42."),
     ("2", "x = 2"),
     ("x=2", "2"),
+    ("{-2, 3}", "The roots are $\\{3, -2\\}$"),
+    ("5", "Substituting, we find \\(y = 5\\)"),
+    ("\\frac{1}{2}", "Final answer: $\\frac{1}{2}$ of the cake"),
 ]
 
 NOT_EQUIVALENT = [
@@ -115,6 +118,8 @@ def test_final_answer_extraction():
     assert final_answer("Work.\nFinal answer: 17.") == "17"
     assert final_answer("#### 9") == "9"
     assert final_answer("  42 ") == "42"
+    assert final_answer("So $x = 1$ and then $y = \\frac{3}{4}$.") == "y = \\frac{3}{4}"
+    assert final_answer("Final answer: $7$ apples") == "7"
     assert final_answer("A long explanation\nwith no conclusion at all, just words and more words here") is None
 
 
