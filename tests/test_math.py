@@ -139,3 +139,19 @@ async def test_math_verifier_explains_missing_fields():
     assert "no reference answer in 'answer'" in (await v.verify(Record.create(response="3"))).reason
     assert "no 'response'" in (await v.verify(Record.create(data={"answer": "3"}))).reason
     assert "no final answer" in (await v.verify(Record.create(response="Let me think about it at length.\n" * 3, data={"answer": "3"}))).reason
+
+
+from fractions import Fraction  # noqa: E402
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@given(st.integers(min_value=-50, max_value=50), st.integers(min_value=1, max_value=50))
+@settings(max_examples=40, deadline=None)
+def test_fractions_equal_their_long_decimals_but_not_two_digit_roundings(p, q):
+    """p/q equals its 9-digit decimal; its 2-digit rounding is equal only when exact."""
+    f = Fraction(p, q)
+    assert equivalent(f"{p}/{q}", f"Final answer: {float(f):.9f}")[0]
+    rounded = f"{float(f):.2f}"
+    assert equivalent(f"{p}/{q}", rounded)[0] == (Fraction(rounded) == f)

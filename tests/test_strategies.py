@@ -319,3 +319,46 @@ def test_judge_end_to_end(openai_server, tmp_path):
     summary = sk.Pipeline([Record.from_dict(r) for r in rows]).verify(judge).run(sink=tmp_path / "k.jsonl", rejects=tmp_path / "r.jsonl")
     assert summary.kept == 1
     assert json.loads((tmp_path / "r.jsonl").read_text())["reject"]["reason"].startswith("judge score 3/10 < 7")
+
+
+# ----------------------------------------------------------------------------- properties
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_word = st.text(alphabet="abcdefghij", min_size=1, max_size=8)
+_sentence = st.lists(_word, min_size=1, max_size=12).map(lambda ws: " ".join(ws) + ".")
+
+
+@given(st.lists(_sentence, min_size=1, max_size=30), st.integers(min_value=10, max_value=200))
+@settings(max_examples=60, deadline=None)
+def test_chunking_keeps_every_word_in_order(sentences, size):
+    """Without overlap, the chunks hold exactly the text's words, in order, each chunk within the size."""
+    text = " ".join(sentences)
+    chunks = chunk_text(text, size=size)
+    assert " ".join(chunks).split() == text.split()
+    assert all(len(c) <= size or " " not in c for c in chunks)
+
+
+@given(st.lists(_word, max_size=15), st.lists(_word, max_size=15))
+@settings(max_examples=80, deadline=None)
+def test_rouge_l_is_a_symmetric_similarity(a, b):
+    """ROUGE-L is within [0, 1], symmetric, and 1 for a text with itself."""
+    x, y = " ".join(a), " ".join(b)
+    assert 0.0 <= rouge_l(x, y) <= 1.0
+    assert rouge_l(x, y) == pytest.approx(rouge_l(y, x))
+    if a:
+        assert rouge_l(x, x) == 1.0
+
+
+@given(
+    st.dictionaries(st.sampled_from(["topic", "persona", "difficulty", "format"]), st.lists(_word, min_size=1, max_size=4, unique=True), min_size=1),
+    st.integers(min_value=0, max_value=40),
+    st.integers(min_value=0, max_value=5),
+)
+@settings(max_examples=60, deadline=None)
+def test_attribute_grid_sample_is_a_distinct_subset(grid, n, seed):
+    """A sample of the grid has min(n, total) distinct combinations, all from the full product."""
+    full = {tuple(sorted(r.data.items())) for r in attribute_grid(grid)}
+    sample = [tuple(sorted(r.data.items())) for r in attribute_grid(grid, sample=n, seed=seed)]
+    assert len(sample) == len(set(sample)) == min(n, len(full))
+    assert set(sample) <= full

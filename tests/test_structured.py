@@ -111,3 +111,20 @@ def test_retries_are_bounded_and_the_raw_text_lands_in_the_reject(openai_server,
     assert rej["status"] == "failed" and rej["kind"] == "verification" and rej["attempts"] == 2
     assert rej["reason"].startswith("response does not match the schema: the reply is not JSON")
     assert "last response: \"I'd rather write prose.\"" in rej["reason"]
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@given(
+    st.text(max_size=20),
+    st.lists(st.builds(Step, st.text(max_size=10), st.integers(min_value=-10**6, max_value=10**6)), max_size=4),
+    st.sampled_from(["easy", "hard"]),
+    st.none() | st.integers(min_value=0, max_value=100),
+)
+@settings(max_examples=60, deadline=None)
+def test_attrs_instances_round_trip_through_the_schema(title, steps, difficulty, serves):
+    """Any Recipe dumped to JSON validates against its schema and loads back equal."""
+    recipe = Recipe(title, steps, difficulty, serves)
+    assert Schema.of(Recipe).load(json.dumps(attrs.asdict(recipe))) == recipe
