@@ -377,6 +377,24 @@ _HINTS = (
 )
 
 
+def _well_formed(line: dict[str, Any]) -> bool:
+    """Whether a report line has the shape the harness writes."""
+    if line.get("stage") == "solution":
+        return isinstance(line.get("error"), str)
+    if line.get("stage") == "tests":
+        failed = line.get("failed")
+        return (
+            isinstance(line.get("total"), int)
+            and isinstance(failed, list)
+            and all(
+                isinstance(f, dict) and isinstance(f.get("index"), int) and isinstance(f.get("test"), str)
+                and isinstance(f.get("error"), str)
+                for f in failed
+            )
+        )
+    return False
+
+
 class Sandbox:
     """Runs a solution and its tests in an isolated process tree.
 
@@ -517,19 +535,23 @@ class Sandbox:
     ) -> RunResult:
         lim = self.limits
         common = {"stdout": out, "stderr": err, "duration": duration, "workdir": workdir, "tests_total": n}
-        setup = next((x for x in lines if "setup_error" in x), None)
-        if setup is not None:
+        # pid 1 reports the tests; the launcher writes pid 1's exit status last. The code
+        # could write lines of its own on the report pipe, so each is checked for shape.
+        report = next((x for x in lines if _well_formed(x)), None)
+        setup = next((x for x in lines if isinstance(x.get("setup_error"), str)), None)
+        if setup is not None and report is None:
             msg = f"the sandbox could not start: {setup['setup_error']}"
             raise SandboxUnavailable(msg)
-        # pid 1 reports the tests; the launcher writes pid 1's exit status last
-        report = next((x for x in lines if x.get("stage") in ("solution", "tests")), None)
-        code = next((x["exit"] for x in reversed(lines) if "exit" in x), None)
-        sig = next((x["signal"] for x in lines if "signal" in x), None)
+        code = next((x["exit"] for x in reversed(lines) if isinstance(x.get("exit"), int)), None)
+        sig = next((x["signal"] for x in lines if isinstance(x.get("signal"), int)), None)
         common |= {"exit_code": code, "signal": sig, "tests_failed": n}
         if timed_out:
             return RunResult("timeout", f"wall-clock timeout after {lim.wall:g} s; the whole process group was killed", **common)
         if sig is not None:
-            name = signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else str(sig)
+            try:
+                name = signal.Signals(sig).name
+            except ValueError:
+                name = f"signal {sig}"
             if sig == signal.SIGXCPU:
                 return RunResult("cpu", f"CPU time limit of {lim.cpu} s exceeded (killed by {name})", **common)
             if sig == signal.SIGKILL:

@@ -287,3 +287,21 @@ def test_a_missing_layer_is_refused_unless_allowed(tmp_path):
     assert "allow_missing=(" in proc.stdout
     assert "RAN 1/1 tests passed" in proc.stdout, proc.stdout + proc.stderr
 
+
+
+def test_junk_on_the_report_pipe_does_not_confuse_the_verdict(sandbox):
+    """Malformed lines written by the code on every open pipe are ignored; the real report decides."""
+    code = textwrap.dedent(
+        """
+        import os, stat
+        for fd in range(3, 64):
+            try:
+                if stat.S_ISFIFO(os.fstat(fd).st_mode):
+                    os.write(fd, b"{'stage': 'tests'}\\n[1, 2]\\nnot python\\n{'setup_error': 3}\\n")
+            except OSError:
+                pass
+        """
+    )
+    r = sandbox.run_sync(code, ["assert 1 == 2"])
+    assert r.status == "failed"
+    assert r.reason == "1/1 tests failed; first: test 1 `assert 1 == 2` raised AssertionError"
