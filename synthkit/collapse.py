@@ -69,7 +69,7 @@ def digamma(x: float) -> float:
         msg = f"digamma is only implemented for x > 0, got {x}"
         raise ValueError(msg)
     acc = 0.0
-    while x < 6:
+    while x < 10:
         acc -= 1 / x
         x += 1
     inv2 = 1 / (x * x)
@@ -82,7 +82,7 @@ def trigamma(x: float) -> float:
         msg = f"trigamma is only implemented for x > 0, got {x}"
         raise ValueError(msg)
     acc = 0.0
-    while x < 6:
+    while x < 10:
         acc += 1 / (x * x)
         x += 1
     inv = 1 / x
@@ -411,7 +411,7 @@ def lm_study(
         model = BigramLM(vocab).fit(train)
         ppl = [model.perplexity(held)]
         dist = [d2(train)]
-        seen = [float((model.uni > 0).sum())]
+        seen = [float((model.uni[2:] > 0).sum())]
         history: dict[str, list[Record]] = {}
         for g in range(1, generations + 1):
             samples = _text_records(model.sample(len(train), rng), g, f"{strategy}")
@@ -428,7 +428,7 @@ def lm_study(
             dist.append(d2([r.data["text"] for r in samples]))
             model = BigramLM(vocab).fit(r.data["text"] for r in data)
             ppl.append(model.perplexity(held))
-            seen.append(float((model.uni > 0).sum()))
+            seen.append(float((model.uni[2:] > 0).sum()))
         result["perplexity"][strategy] = ppl
         result["distinct2"][strategy] = dist
         result["vocab_seen"][strategy] = seen

@@ -31,7 +31,7 @@ from typing import Any, Literal
 import attrs
 
 from .errors import InputError, MissingDependencyError
-from .ngrams import hash64_many, word_ngrams, words
+from .ngrams import words
 from .records import Record
 
 __all__ = [
@@ -128,9 +128,9 @@ THRESHOLDS: dict[str, Threshold] = {
         0.10,
         "above",
         "synthetic - real (share)",
-        "MinHash near-duplicates (estimated Jaccard of word 3-grams >= 0.5). Real text full of set phrases (such "
-        "as documentation) already has some, and two real samples of 500 records differ by up to 5 points; ten "
-        "points more records with a near twin than real data is repetition a model would overfit.",
+        "The share of records the near-dedup filter would drop (word 3-gram Jaccard >= 0.5 with an earlier "
+        "record). Real text full of set phrases (such as documentation) already has some, and two real samples "
+        "of 500 records differ by up to 3 points; ten points more is repetition a model would overfit.",
     ),
     "length-spread": Threshold(
         0.5,
@@ -261,52 +261,20 @@ def compression_ratio(docs: Sequence[Sequence[str]]) -> float:
     return len(zlib.compress(raw, 9)) / len(raw) if raw else 1.0
 
 
-def _minhash(texts: Sequence[str], *, num_perm: int = 64, ngram: int = 3, seed: int = 1) -> Any:
-    import numpy as np
+def near_duplicate_share(texts: Sequence[str], *, threshold: float = 0.5, ngram: int = 3) -> float:
+    """Return the share of texts that synthkit's near-dedup filter would drop.
 
-    rng = np.random.default_rng(seed)
-    a = rng.integers(1, 2**63, size=num_perm, dtype=np.uint64) | np.uint64(1)
-    b = rng.integers(0, 2**63, size=num_perm, dtype=np.uint64)
-    sig = np.full((len(texts), num_perm), np.iinfo(np.uint64).max, dtype=np.uint64)
-    for i, t in enumerate(texts):
-        grams = word_ngrams(words(t), ngram)
-        if not grams:
-            continue
-        h = np.fromiter(hash64_many(set(grams)), dtype=np.uint64)
-        with np.errstate(over="ignore"):
-            sig[i] = (h[None, :] * a[:, None] + b[:, None]).min(axis=1)
-    return sig
-
-
-def near_duplicate_share(texts: Sequence[str], *, threshold: float = 0.5, num_perm: int = 64, bands: int = 16) -> float:
-    """Return the share of texts with a near-duplicate among the others.
-
-    Near-duplicates have an estimated Jaccard similarity of word 3-grams of at least
-    ``threshold`` (MinHash with ``num_perm`` permutations, LSH with ``bands`` bands, each
-    candidate pair checked on its full signature).
+    A text is dropped when its word ``ngram``-grams have a Jaccard similarity of at least
+    ``threshold`` with an earlier kept text (:class:`synthkit.dedup.NearDedup`, MinHash LSH
+    with 28 bands of 4 rows, so pairs near a low threshold are still found).
     """
     if len(texts) < 2:
         return 0.0
-    sig = _minhash(texts, num_perm=num_perm)
-    rows = num_perm // bands
-    buckets: dict[tuple[int, bytes], list[int]] = {}
-    for i in range(len(texts)):
-        for band in range(bands):
-            buckets.setdefault((band, sig[i, band * rows : (band + 1) * rows].tobytes()), []).append(i)
-    dup = [False] * len(texts)
-    checked: set[tuple[int, int]] = set()
-    for members in buckets.values():
-        if len(members) < 2:
-            continue
-        for x in range(len(members)):
-            for y in range(x + 1, len(members)):
-                i, j = members[x], members[y]
-                if (i, j) in checked or dup[i] and dup[j]:
-                    continue
-                checked.add((i, j))
-                if float((sig[i] == sig[j]).mean()) >= threshold:
-                    dup[i] = dup[j] = True
-    return sum(dup) / len(texts)
+    from .dedup import NearDedup
+
+    dedup = NearDedup(threshold, ngram=ngram, num_perm=112, bands=28)
+    verdicts = dedup.check_batch([Record(id=str(i), data={"text": t}) for i, t in enumerate(texts)])
+    return sum(not v.passed for v in verdicts) / len(texts)
 
 
 def knn_coverage(reference: Any, sample: Any, *, k: int = 5) -> float:
@@ -317,10 +285,11 @@ def knn_coverage(reference: Any, sample: Any, *, k: int = 5) -> float:
     smp = np.asarray(sample, dtype=float)
     if len(ref) <= k or not len(smp):
         return 0.0
-    d_rr = np.sqrt(np.maximum(((ref[:, None, :] - ref[None, :, :]) ** 2).sum(-1), 0))
-    radius = np.sort(d_rr, axis=1)[:, k]  # column 0 is the point itself
-    d_rs = np.sqrt(np.maximum(((ref[:, None, :] - smp[None, :, :]) ** 2).sum(-1), 0))
-    return float((d_rs.min(axis=1) <= radius).mean())
+    def sq_dist(a: Any, b: Any) -> Any:
+        return np.maximum((a * a).sum(1)[:, None] + (b * b).sum(1)[None, :] - 2.0 * (a @ b.T), 0.0)
+
+    radius = np.partition(sq_dist(ref, ref), k, axis=1)[:, k]  # the point itself is at distance 0
+    return float((sq_dist(ref, smp).min(axis=1) <= radius + 1e-12).mean())
 
 
 def equal_token_sample(docs: Sequence[Sequence[str]], tokens: int, rng: random.Random) -> list[list[str]]:
@@ -380,16 +349,27 @@ def _skipped(key: str, title: str, why: str) -> Metric:
 
 
 def _default_embedder() -> Embedder | None:
-    """Return a sentence-transformers embedder when the extra and a local model are set up, else ``None``."""
+    """Return an embedder when one is available offline, else ``None`` (the metric is then skipped).
+
+    ``$SYNTHKIT_EMBEDDING_MODEL`` names an already-downloaded sentence-transformers model;
+    otherwise the bundled all-MiniLM-L6-v2 of the ``semantic`` extra is used if installed.
+    Nothing is ever downloaded.
+    """
     name = os.environ.get("SYNTHKIT_EMBEDDING_MODEL")
-    if not name:
-        return None
-    try:
-        from sentence_transformers import SentenceTransformer
-    except ImportError:
-        msg = "SYNTHKIT_EMBEDDING_MODEL is set but sentence-transformers is missing: pip install 'synthkit[embeddings]'"
-        raise MissingDependencyError(msg) from None
-    model = SentenceTransformer(name, local_files_only=True)
+    if name:
+        try:
+            from sentence_transformers import SentenceTransformer
+        except ImportError:
+            msg = "SYNTHKIT_EMBEDDING_MODEL is set but sentence-transformers is missing: pip install 'synthkit[semantic]'"
+            raise MissingDependencyError(msg) from None
+        model = SentenceTransformer(name, local_files_only=True)
+    else:
+        from .semantic import load_minilm
+
+        try:
+            model = load_minilm()
+        except MissingDependencyError:
+            return None
     return lambda texts: model.encode(list(texts), normalize_embeddings=True)
 
 
@@ -413,10 +393,10 @@ def diagnose(
         seed: seeds the split of the reference and the equal-size samples.
         max_tokens: the largest equal-size sample, in words.
         max_docs: the most records compared for near-duplicates and embeddings.
-        embed: a function from texts to vectors for embedding coverage; by default a
-            sentence-transformers model named by ``$SYNTHKIT_EMBEDDING_MODEL`` (already
-            downloaded; nothing is fetched) if that extra is installed, else the metric
-            is skipped.
+        embed: a function from texts to vectors for embedding coverage; by default the
+            model named by ``$SYNTHKIT_EMBEDDING_MODEL`` (already downloaded) or the bundled
+            all-MiniLM-L6-v2 of the ``semantic`` extra, if installed; else the metric is
+            skipped. Nothing is downloaded.
 
     Raises:
         InputError: a record has no text in ``field``, or the reference is empty.
@@ -598,9 +578,9 @@ def diagnose(
                 nd_s,
                 nd_b,
                 d,
-                f"Healthy: {_pct(nd_s)} of {n_docs} records have a near-duplicate; real data: {_pct(nd_b)}.",
-                f"Duplicated: {_pct(nd_s)} of {n_docs} records have a near-duplicate, against {_pct(nd_b)} in real data. "
-                "Run a near-dedup filter and check the generator is not stuck on a few templates.",
+                f"Healthy: {_pct(nd_s)} of {n_docs} records are near-duplicates of another; real data: {_pct(nd_b)}.",
+                f"Duplicated: {_pct(nd_s)} of {n_docs} records are near-duplicates of another, against {_pct(nd_b)} in "
+                "real data. Run the near-dedup filter and check the generator is not stuck on a few templates.",
             )
         )
 
@@ -636,8 +616,8 @@ def diagnose(
             _skipped(
                 "embedding-coverage",
                 title,
-                "Skipped: no embedding model. Install synthkit[embeddings] and set SYNTHKIT_EMBEDDING_MODEL to a "
-                "downloaded sentence-transformers model to measure it.",
+                "Skipped: no embedding model. Install synthkit[semantic] (bundled all-MiniLM-L6-v2), or set "
+                "SYNTHKIT_EMBEDDING_MODEL to a downloaded sentence-transformers model, to measure it.",
             )
         )
     else:

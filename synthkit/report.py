@@ -109,8 +109,9 @@ def _figures(diag: Diagnosis) -> list[tuple[str, str, str]]:
         import numpy as np
 
         fig, ax = plt.subplots(figsize=(6, 4))
-        hi = max(np.percentile(lens["real"], 99), np.percentile(lens["synthetic"], 99), 1)
-        bins = np.linspace(0, hi, 40)
+        hi = int(max(np.percentile(lens["real"], 99), np.percentile(lens["synthetic"], 99), 1))
+        step = max(1, (hi + 39) // 40)
+        bins = np.arange(0, hi + step + 1, step) - 0.5  # whole numbers of words fall inside a bin
         ax.hist(lens["real"], bins=bins, density=True, alpha=0.55, color=real_c, label="real")
         ax.hist(lens["synthetic"], bins=bins, density=True, alpha=0.55, color=syn_c, label="synthetic")
         ax.set_xlabel("words per record")
