@@ -247,41 +247,56 @@ class NearDedup(Filter):
         self._ids: list[str] = []
         self._sigs = np.empty((1024, num_perm), dtype=np.uint32)
         self._sets: list[np.ndarray] = []
-        self._index: list[dict[int, int | list[int]]] = [{} for _ in range(bands)]
-        mul = np.uint64(0x9E3779B97F4A7C15)
-        self._band_mul = np.array([pow(int(mul), self.rows - 1 - j, 1 << 64) for j in range(self.rows)], np.uint64)
+        self._index: dict[int, int] = {}  # band key -> first kept record holding it
+        self._more: dict[int, list[int]] = {}  # band key -> later kept records holding it
+        self._keep = Verdict(self.name, True)
+        mul = 0x9E3779B97F4A7C15
+        self._band_mul = np.array([pow(mul, self.rows - 1 - j, 1 << 64) for j in range(self.rows)], np.uint64)
+        self._band_salt = np.array([_seeded(seed, 100 + b) for b in range(bands)], np.uint64)
 
     def __len__(self) -> int:
         """Return the number of kept records in the index."""
         return len(self._ids)
 
     def _band_keys(self, sig: np.ndarray) -> np.ndarray:
+        """Return a ``(n, bands)`` array of 64-bit band keys; the band number is mixed in, so one dict holds all bands."""
         import numpy as np
 
         from .ngrams import mix64
 
         with np.errstate(over="ignore"):
             v = sig.reshape(len(sig), self.bands, self.rows).astype(np.uint64)
-            return mix64((v * self._band_mul).sum(axis=2, dtype=np.uint64))
+            acc = (v * self._band_mul).sum(axis=2, dtype=np.uint64) + self._band_salt
+            return mix64(acc)
 
-    def _add(self, rid: str, sig: np.ndarray, keys: list[int], grams: np.ndarray | None) -> None:
+    def _grow(self, n: int) -> None:
         import numpy as np
 
-        i = len(self._ids)
-        if i == len(self._sigs):
+        while len(self._ids) + n > len(self._sigs):
             self._sigs = np.concatenate([self._sigs, np.empty_like(self._sigs)])
+
+    def _add(self, rid: str, sig: np.ndarray, keys: list[int], grams: np.ndarray | None) -> None:
+        self._grow(1)
+        i = len(self._ids)
         self._sigs[i] = sig
         self._ids.append(rid)
         if grams is not None:
             self._sets.append(grams)
-        for index, key in zip(self._index, keys):
-            old = index.get(key)
-            if old is None:
-                index[key] = i
-            elif isinstance(old, list):
-                old.append(i)
-            else:
-                index[key] = [old, i]
+        index, more = self._index, self._more
+        for key in keys:
+            old = index.setdefault(key, i)
+            if old != i:
+                more.setdefault(key, []).append(i)
+
+    def _candidates(self, keys: list[int]) -> set[int]:
+        index, more = self._index, self._more
+        found = {index[k] for k in keys if k in index}
+        if more:
+            for k in keys:
+                extra = more.get(k)
+                if extra:
+                    found.update(extra)
+        return found
 
     def check(self, record: Record) -> Verdict:
         """Judge one record (see :meth:`check_batch`)."""
@@ -290,9 +305,10 @@ class NearDedup(Filter):
     def check_batch(self, records: Sequence[Record]) -> list[Verdict]:
         """Return one verdict per record, in order, as if checked one by one.
 
-        Signatures and band keys of the whole batch are computed at once (numpy); the
-        index lookups then run record by record, so a record may duplicate one earlier
-        in the same batch.
+        Signatures and band keys of the whole batch are computed at once (numpy). Records
+        sharing no band key with the index or with another record of the batch are kept
+        in bulk; the others are judged one by one in order, so a record may duplicate one
+        earlier in the same batch.
         """
         import numpy as np
 
@@ -304,53 +320,69 @@ class NearDedup(Filter):
         texts = [t or "" for t, _ in read]
         grams, offsets = ngram_hash_batch(texts, self.ngram)
         sigs = self._sign(grams, offsets, self.num_perm, self.seed)
-        keys = self._band_keys(sigs).tolist()
+        keys_arr = self._band_keys(sigs)
+        usable = np.array([t is not None for t, _ in read]) & (np.diff(offsets) > 0)
+        # a record is "clear" when none of its band keys is in the index or repeats in the batch
+        flat = keys_arr[usable].ravel()
+        uniq, counts = np.unique(flat, return_counts=True)
+        suspect_keys = set(uniq[counts > 1].tolist())
+        suspect_keys.update(self._index.keys() & set(uniq.tolist()))
+        if suspect_keys:
+            hit = np.isin(keys_arr, np.fromiter(suspect_keys, np.uint64, len(suspect_keys))).any(axis=1)
+        else:
+            hit = np.zeros(len(records), bool)
         exact = self.confirm == "exact"
-        out: list[Verdict] = []
-        for j, rec in enumerate(records):
-            lo, hi = offsets[j], offsets[j + 1]
+        out: list[Verdict | None] = [None] * len(records)
+        keep = self._keep
+        clear = np.flatnonzero(usable & ~hit).tolist()
+        if clear:  # kept in bulk: no key of theirs is anywhere else
+            self._grow(len(clear))
+            start = len(self._ids)
+            self._sigs[start : start + len(clear)] = sigs[clear]
+            self._ids.extend(records[j].id for j in clear)
+            if exact:
+                self._sets.extend(np.unique(grams[offsets[j] : offsets[j + 1]]) for j in clear)
+            ids = np.repeat(np.arange(start, start + len(clear)), self.bands).tolist()
+            self._index.update(zip(keys_arr[clear].ravel().tolist(), ids))
+            for j in clear:
+                out[j] = keep
+        for j in range(len(records)):
+            if out[j] is not None:
+                continue
             if read[j][0] is None:
-                out.append(Verdict(self.name, False, read[j][1]))
+                out[j] = Verdict(self.name, False, read[j][1])
                 continue
+            lo, hi = offsets[j], offsets[j + 1]
             if lo == hi:
-                out.append(Verdict(self.name, True, "no words to compare"))
+                out[j] = Verdict(self.name, True, "no words to compare")
                 continue
+            keys = keys_arr[j].tolist()
             gset = np.unique(grams[lo:hi]) if exact else None
-            cands: set[int] = set()
-            for index, key in zip(self._index, keys[j]):
-                hit = index.get(key)
-                if hit is None:
-                    continue
-                if isinstance(hit, list):
-                    cands.update(hit)
-                else:
-                    cands.add(hit)
+            cands = self._candidates(keys)
             best, best_sim = -1, -1.0
             if cands:
                 order = sorted(cands)
                 if self.confirm == "none":
                     best, best_sim = order[0], float("nan")
+                elif exact:
+                    for c in order:
+                        sim = _jaccard(gset, self._sets[c])
+                        if sim >= self.threshold - 1e-12 and sim > best_sim:
+                            best, best_sim = c, sim
                 else:
-                    if exact:
-                        for c in order:
-                            sim = _jaccard(gset, self._sets[c])
-                            if sim >= self.threshold - 1e-12 and sim > best_sim:
-                                best, best_sim = c, sim
-                    else:
-                        eq = (self._sigs[order] == sigs[j]).sum(axis=1)
-                        k = int(np.argmax(eq))
-                        if eq[k] >= self._need:
-                            best, best_sim = order[k], eq[k] / self.num_perm
+                    eq = (self._sigs[order] == sigs[j]).sum(axis=1)
+                    k = int(np.argmax(eq))
+                    if eq[k] >= self._need:
+                        best, best_sim = order[k], eq[k] / self.num_perm
             if best < 0:
-                self._add(rec.id, sigs[j], keys[j], gset)
-                out.append(Verdict(self.name, True))
+                self._add(records[j].id, sigs[j], keys, gset)
+                out[j] = keep
+            elif best_sim != best_sim:  # confirm="none"
+                out[j] = Verdict(self.name, False, f"near-duplicate of {self._ids[best]} (shares an LSH band)")
             else:
-                if best_sim != best_sim:  # confirm="none"
-                    reason, score = f"near-duplicate of {self._ids[best]} (shares an LSH band)", None
-                else:
-                    reason, score = f"near-duplicate of {self._ids[best]} (jaccard {best_sim:.2f})", round(best_sim, 4)
-                out.append(Verdict(self.name, False, reason, score=score))
-        return out
+                reason = f"near-duplicate of {self._ids[best]} (jaccard {best_sim:.2f})"
+                out[j] = Verdict(self.name, False, reason, score=round(best_sim, 4))
+        return out  # type: ignore[return-value]
 
 
 def _jaccard(a: np.ndarray, b: np.ndarray) -> float:

@@ -121,7 +121,6 @@ def hash64_many(texts: Iterable[str]) -> list[int]:
 
 _SEGMENT = 1 << 20  # bytes hashed per numpy pass
 _BASE = 0x100000001B3  # odd, so invertible mod 2**64
-_GRAM_MUL = 0x9E3779B97F4A7C15
 
 
 class _Powers:
@@ -158,79 +157,61 @@ def mix64(x: np.ndarray) -> np.ndarray:
         return x ^ (x >> np.uint64(31))
 
 
-def _segment_word_hashes(buf: bytes) -> tuple[np.ndarray, np.ndarray]:
-    """Return (hash, start byte) of each space-separated word of ``buf``."""
-    import numpy as np
+def _segment_gram_hashes(buf: bytes, doc_starts: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Return (gram hashes, grams per text) for the texts joined by spaces in ``buf``.
 
-    a = np.frombuffer(buf, dtype=np.uint8)
-    if a.size == 0:
-        return np.zeros(0, np.uint64), np.zeros(0, np.int64)
-    inword = (a != 32).view(np.int8)
-    edges = np.diff(inword, prepend=np.int8(0), append=np.int8(0))
-    starts = np.flatnonzero(edges == 1)
-    ends = np.flatnonzero(edges == -1)
-    pw, pinv = _Powers.get(a.size)
-    with np.errstate(over="ignore"):
-        prefix = np.cumsum(a.astype(np.uint64) * pinv[: a.size])
-        before = np.where(starts > 0, prefix[starts - 1], np.uint64(0))
-        # sum_{j=s}^{e-1} a_j * B**(e-1-j), from prefix sums of a_j * B**-j
-        h = (prefix[ends - 1] - before) * pw[ends - 1]
-        h = mix64(h ^ (ends - starts).astype(np.uint64))
-    return h, starts
-
-
-def word_hash_batch(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-    """Return the 64-bit hashes of the :func:`words` of each text, flat, with offsets.
-
-    Returns:
-        ``(hashes, offsets)``: ``hashes[offsets[i]:offsets[i+1]]`` are the word hashes of
-        ``texts[i]`` in order; equal words have equal hashes in any batch and process.
+    ``doc_starts`` holds each text's first byte. Runs of spaces are collapsed, so a gram
+    is the bytes ``"w1 w2 ... wn"``, hashed as a polynomial mod 2**64 (from prefix sums of
+    ``byte * base**-position``) and finished with :func:`mix64`.
     """
     import numpy as np
 
-    pieces: list[bytes] = []
-    owner: list[int] = []
-    for i, t in enumerate(texts):
-        b = _normalized_bytes(t)
-        pos = 0
-        while len(b) - pos > _SEGMENT:  # split very long texts at a space
-            cut = b.find(b" ", pos + _SEGMENT // 2)
-            if cut < 0:
-                break
-            pieces.append(b[pos:cut])
-            owner.append(i)
-            pos = cut
-        pieces.append(b[pos:] if pos else b)
-        owner.append(i)
-    hashes: list[np.ndarray] = []
-    docs: list[np.ndarray] = []
-    start = 0
-    while start < len(pieces):
-        stop, size = start, 0
-        while stop < len(pieces) and (stop == start or size + len(pieces[stop]) < _SEGMENT):
-            size += len(pieces[stop]) + 1
-            stop += 1
-        chunk = pieces[start:stop]
-        h, wstarts = _segment_word_hashes(b" ".join(chunk))
-        lens = np.fromiter((len(p) + 1 for p in chunk), dtype=np.int64, count=len(chunk))
-        piece_start = np.concatenate(([0], np.cumsum(lens)[:-1]))
-        piece_of_word = np.searchsorted(piece_start, wstarts, side="right") - 1
-        hashes.append(h)
-        docs.append(np.asarray(owner[start:stop], dtype=np.int64)[piece_of_word])
-        start = stop
-    flat = np.concatenate(hashes) if hashes else np.zeros(0, np.uint64)
-    doc = np.concatenate(docs) if docs else np.zeros(0, np.int64)
-    counts = np.bincount(doc, minlength=len(texts))
-    offsets = np.zeros(len(texts) + 1, dtype=np.int64)
-    np.cumsum(counts, out=offsets[1:])
-    return flat, offsets
+    n_docs = len(doc_starts)
+    a = np.frombuffer(buf, dtype=np.uint8)
+    solid = a != 32
+    keep = solid.copy()
+    keep[1:] |= solid[:-1]  # a word byte, or the first space after a word
+    where = np.flatnonzero(keep)
+    c = a[where]
+    inword = (c != 32).view(np.int8)
+    edges = np.diff(inword, prepend=np.int8(0), append=np.int8(0))
+    wstart = np.flatnonzero(edges == 1)
+    wend = np.flatnonzero(edges == -1)
+    wdoc = np.searchsorted(doc_starts, where[wstart], side="right") - 1
+    lengths = np.bincount(wdoc, minlength=n_docs)
+    woff = np.zeros(n_docs + 1, dtype=np.int64)
+    np.cumsum(lengths, out=woff[1:])
+    pos = np.arange(wstart.size) - woff[:-1][wdoc]
+    doc_len = lengths[wdoc]
+    first = np.flatnonzero((pos <= doc_len - n) | ((pos == 0) & (doc_len < n)))
+    last = np.minimum(first + (n - 1), woff[1:][wdoc[first]] - 1)
+    s, e = wstart[first], wend[last]
+    pw, pinv = _Powers.get(c.size)
+    with np.errstate(over="ignore"):
+        prefix = np.cumsum(c.astype(np.uint64) * pinv[: c.size])
+        before = np.where(s > 0, prefix[s - 1], np.uint64(0))
+        # sum_{j=s}^{e-1} c_j * B**(e-1-j)
+        h = mix64(((prefix[e - 1] - before) * pw[e - 1]) ^ (e - s).astype(np.uint64))
+    return h, np.bincount(wdoc[first], minlength=n_docs)
+
+
+def _pieces(text: str, n: int) -> list[str]:
+    """Split a very long text into overlapping pieces whose grams, concatenated, are the text's grams."""
+    ws = normalize(text).split()
+    step = max(_SEGMENT // 64, n)
+    out = []
+    for a in range(0, max(len(ws) - n + 1, 1), step):
+        out.append(" ".join(ws[a : a + step + n - 1]))
+    return out
 
 
 def ngram_hash_batch(texts: Sequence[str], n: int) -> tuple[np.ndarray, np.ndarray]:
     """Return the 64-bit hashes of the word ``n``-grams of each text, flat, with offsets.
 
-    Gram ``k`` of a text covers words ``k .. k+n-1`` of :func:`words`; a text of fewer than
-    ``n`` words (but at least one) has one gram, the whole text; an empty text has none.
+    Gram ``k`` of a text is words ``k .. k+n-1`` of :func:`words`, joined by spaces; a text
+    of fewer than ``n`` words (but at least one) has one gram, its whole normalised text; an
+    empty text has none. A gram's hash depends only on its string, so equal grams hash
+    equal across batches, processes and values of ``n``.
 
     Returns:
         ``(hashes, offsets)``: ``hashes[offsets[i]:offsets[i+1]]`` are the grams of ``texts[i]``.
@@ -240,28 +221,42 @@ def ngram_hash_batch(texts: Sequence[str], n: int) -> tuple[np.ndarray, np.ndarr
     if n < 1:
         msg = f"n-gram size must be at least 1, got {n}"
         raise ValueError(msg)
-    w, woff = word_hash_batch(texts)
-    lengths = np.diff(woff)
-    total = w.size
-    if total == 0:
-        return np.zeros(0, np.uint64), np.zeros(len(texts) + 1, np.int64)
-    doc = np.repeat(np.arange(len(texts)), lengths)
-    pos = np.arange(total) - woff[:-1][doc]
-    acc = w.copy()
-    mul = np.uint64(_GRAM_MUL)
-    with np.errstate(over="ignore"):
-        for j in range(1, n):
-            nxt = np.zeros(total, np.uint64)
-            if j < total:
-                same = doc[j:] == doc[:-j]
-                nxt[:-j] = np.where(same, w[j:], np.uint64(0))
-            acc = acc * mul + nxt
-        keep = (pos <= lengths[doc] - n) | ((pos == 0) & (lengths[doc] < n))
-        grams = mix64(acc[keep])
-    counts = np.where(lengths >= n, lengths - n + 1, np.minimum(lengths, 1))
+    parts: list[bytes] = []
+    owner: list[int] = []
+    for i, t in enumerate(texts):
+        b = _normalized_bytes(t)
+        if len(b) <= _SEGMENT:
+            parts.append(b)
+            owner.append(i)
+        else:
+            for piece in _pieces(t, n):
+                parts.append(piece.encode("utf-8"))
+                owner.append(i)
+    hashes: list[np.ndarray] = []
+    counts = np.zeros(len(texts), dtype=np.int64)
+    start = 0
+    while start < len(parts):
+        stop, size = start, 0
+        while stop < len(parts) and (stop == start or size + len(parts[stop]) < _SEGMENT):
+            size += len(parts[stop]) + 1
+            stop += 1
+        chunk = parts[start:stop]
+        lens = np.fromiter((len(p) + 1 for p in chunk), dtype=np.int64, count=len(chunk))
+        doc_starts = np.zeros(len(chunk), dtype=np.int64)
+        np.cumsum(lens[:-1], out=doc_starts[1:])
+        h, per_part = _segment_gram_hashes(b" ".join(chunk), doc_starts, n)
+        hashes.append(h)
+        np.add.at(counts, np.asarray(owner[start:stop], dtype=np.int64), per_part)
+        start = stop
     offsets = np.zeros(len(texts) + 1, dtype=np.int64)
     np.cumsum(counts, out=offsets[1:])
-    return grams, offsets
+    flat = np.concatenate(hashes) if hashes else np.zeros(0, np.uint64)
+    return flat, offsets
+
+
+def word_hash_batch(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Return the 64-bit hashes of the :func:`words` of each text, flat, with offsets (1-grams)."""
+    return ngram_hash_batch(texts, 1)
 
 
 def ngram_hashes(text: str, n: int) -> set[int]:
