@@ -12,7 +12,9 @@ Then times, as subprocesses on the same file, in the same run:
 * ``synthkit filter IN -o OUT --filters empty`` (the pipeline's own cost per record).
 
 A pair counts as found when either copy is removed (recall); a removed document is right
-when it belongs to a planted pair (precision). Wall times are the best of ``--repeat`` runs.
+when it belongs to a planted pair (precision). Wall and CPU times (user + system, of the
+subprocess) are each the best of ``--repeat`` interleaved runs; on a shared machine the CPU
+ratio is the steadier one.
 
     .venv/bin/python bench/dedup.py            # 20k documents
     .venv/bin/python bench/dedup.py --docs 2000 --repeat 1 --json
@@ -152,13 +154,16 @@ def true_jaccards(docs: list[dict], pairs: list[tuple[str, str]]) -> list[float]
 # -- runs ----------------------------------------------------------------------------------
 
 
-def timed(cmd: list[str], repeat: int) -> float:
-    best = float("inf")
-    for _ in range(repeat):
-        t = time.perf_counter()
-        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        best = min(best, time.perf_counter() - t)
-    return best
+def timed(cmd: list[str]) -> tuple[float, float]:
+    """Run ``cmd``; return (wall seconds, CPU seconds of the child: user + system)."""
+    t = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - t
+    if os.waitstatus_to_exitcode(status):
+        msg = f"{' '.join(cmd)} failed"
+        raise RuntimeError(msg)
+    return wall, usage.ru_utime + usage.ru_stime
 
 
 def score(src: Path, out: Path, pairs: list[tuple[str, str]]) -> dict[str, float]:
@@ -211,16 +216,24 @@ def main() -> None:
     }
     if args.skip_datasketch:
         del runs["bare datasketch script"]
-    times: dict[str, float] = {}
+    wall: dict[str, float] = {}
+    cpu: dict[str, float] = {}
     for rep in range(args.repeat):  # interleaved, so background load hits every command alike
         for name, cmd in runs.items():
             if name == "bare datasketch script" and rep > 0:
                 continue  # slow; once is enough
-            times[name] = min(times.get(name, float("inf")), timed(cmd, 1))
+            w, c = timed(cmd)
+            wall[name] = min(wall.get(name, float("inf")), w)
+            cpu[name] = min(cpu.get(name, float("inf")), c)
     results = {}
-    base = times["bare rensa script"]
-    for name, secs in times.items():
-        row = {"seconds": round(secs, 3), "speed_vs_bare_rensa": round(base / secs, 3)}
+    base = "bare rensa script"
+    for name in runs:
+        row = {
+            "wall_s": round(wall[name], 3),
+            "cpu_s": round(cpu[name], 3),
+            "speed_vs_bare_rensa_wall": round(wall[base] / wall[name], 3),
+            "speed_vs_bare_rensa_cpu": round(cpu[base] / cpu[name], 3),
+        }
         if name in outs:
             row.update({k: round(v, 4) if isinstance(v, float) else v for k, v in score(src, tmp / outs[name], pairs).items()})
         results[name] = row
@@ -236,9 +249,12 @@ def main() -> None:
         print(json.dumps(report, indent=2))
         return
     print(f"{args.docs} docs, {len(pairs)} planted twins (5-gram Jaccard of pairs: min {jac[0]:.2f}, median {jac[len(jac) // 2]:.2f}); threshold {args.threshold}; {report['machine']}")
-    print(f"{'command':<48} {'seconds':>8} {'x bare rensa':>12} {'removed':>8} {'recall':>7} {'precision':>9}")
+    print(f"{'command':<48} {'wall s':>7} {'x rensa':>8} {'CPU s':>7} {'x rensa':>8} {'removed':>8} {'recall':>7} {'precision':>9}")
     for name, r in results.items():
-        print(f"{name:<48} {r['seconds']:>8.2f} {r['speed_vs_bare_rensa']:>12.2f} {r.get('removed', ''):>8} {r.get('recall', ''):>7} {r.get('precision', ''):>9}")
+        print(
+            f"{name:<48} {r['wall_s']:>7.2f} {r['speed_vs_bare_rensa_wall']:>8.2f} {r['cpu_s']:>7.2f} "
+            f"{r['speed_vs_bare_rensa_cpu']:>8.2f} {r.get('removed', ''):>8} {r.get('recall', ''):>7} {r.get('precision', ''):>9}"
+        )
 
 
 if __name__ == "__main__":
