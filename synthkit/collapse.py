@@ -37,6 +37,7 @@ from typing import Any
 
 import attrs
 
+from .errors import InputError
 from .mixers import AccumulateMixer, RatioMixer
 from .records import Lineage, Record
 
@@ -190,7 +191,7 @@ def gaussian_study(
                     train = mixer.mix({"real": real, "synthetic": samples}, seed=int(rng.integers(2**31)))
                 else:
                     msg = f"unknown strategy {strategy!r}; choose from {STRATEGIES}"
-                    raise ValueError(msg)
+                    raise InputError(msg)
                 mu, var = _fit(_values(train))
                 trace.append(var)
             out[strategy].append(trace)
@@ -424,7 +425,7 @@ def lm_study(
                 data = RatioMixer(real_fraction, total=len(train)).mix({"real": real, "synthetic": samples}, seed=int(rng.integers(2**31)))
             else:
                 msg = f"unknown strategy {strategy!r}; choose from {STRATEGIES}"
-                raise ValueError(msg)
+                raise InputError(msg)
             dist.append(d2([r.data["text"] for r in samples]))
             model = BigramLM(vocab).fit(r.data["text"] for r in data)
             ppl.append(model.perplexity(held))

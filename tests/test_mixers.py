@@ -237,6 +237,33 @@ def test_tail_preserving_default_strata_favour_rare_words():
     assert top.synthetic == 0 and top.real == pytest.approx(0.1) and top.output == pytest.approx(40 / len(out))
 
 
+def test_ratio_can_repeat_scarce_real_data_instead_of_stopping():
+    """With repeat_real, a short real source is drawn again so every synthetic record is used at the asked share."""
+    m = RatioMixer(0.5, repeat_real=True)
+    out = list(m.mix({"real": make("real", 10), "synthetic": make("syn", 100)}, seed=0))
+    c = roles(out)
+    assert c == {"syn": 100, "real": 100}
+    assert Counter(r.id for r in out if r.id.startswith("real")) == {f"real{i}": 10 for i in range(10)}
+
+
+def test_real_floor_with_a_total_fills_with_real_when_synthetic_is_short():
+    """real-floor with total caps synthetic at (1-f)*total and lets real data fill the rest."""
+    m = RealFloorMixer(0.2, total=100)
+    c = roles(m.mix({"real": make("real", 200), "synthetic": make("syn", 500)}, seed=0))
+    assert c == {"syn": 80, "real": 20}
+    c = roles(m.mix({"real": make("real", 200), "synthetic": make("syn", 30)}, seed=0))
+    assert c == {"syn": 30, "real": 70}
+
+
+def test_tokens_can_be_counted_by_a_custom_tokenizer():
+    """A tokens= function replaces whitespace splitting when proportions are by tokens."""
+    m = RatioMixer(0.5, unit="tokens", tokens=len)  # characters
+    out = list(m.mix({"real": make("real", 50, words=1), "synthetic": make("syn", 10, words=5)}, seed=0))
+    real_chars = sum(len(r.data["text"]) for r in out if r.id.startswith("real"))
+    syn_chars = sum(len(r.data["text"]) for r in out if r.id.startswith("syn"))
+    assert abs(real_chars - syn_chars) <= 3 and m.report.produced == {"real": real_chars, "synthetic": syn_chars}
+
+
 @pytest.mark.parametrize(
     "mixer",
     [

@@ -41,10 +41,8 @@ def register_mixers(register):
 def _read(path, on_bad_line):
     from synthkit.jsonl import BadLine, iter_records
 
-    bad = 0
     for r in iter_records(path, on_bad_line=on_bad_line):
         if isinstance(r, BadLine):
-            bad += 1
             click.echo(f"skipped {r.message}", err=True)
             continue
         yield r
@@ -83,7 +81,7 @@ def register_commands(cli):
         from synthkit.jsonl import JsonlWriter
         from synthkit.plugins import get_mixer
 
-        options = {"unit": unit}
+        options = {"unit": unit} if unit != "records" else {}  # third-party mixers need not know about units
         for name, value in (("real_fraction", real_fraction), ("total", total), ("key", key), ("field", field)):
             if value is not None:
                 options[name] = value
