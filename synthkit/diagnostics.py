@@ -385,6 +385,9 @@ def diagnose(
 ) -> Diagnosis:
     """Compare a synthetic set with a real reference, metric by metric.
 
+    Holds the texts of both sets in memory (the samples it compares are capped by
+    ``max_tokens`` and ``max_docs``).
+
     Args:
         synthetic: the records (or texts) to judge.
         reference: real records (or texts) of the kind the synthetic set stands in for;

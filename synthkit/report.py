@@ -23,7 +23,7 @@ padding:0 1rem;color:#1d232a;line-height:1.45}
 h1{font-size:1.6rem;margin-bottom:.2rem}h2{font-size:1.2rem;margin-top:2rem;border-bottom:1px solid #d8dde3}
 .sub{color:#5b6672;margin-top:0}
 .banner{padding:.9rem 1.1rem;border-radius:.4rem;font-size:1.1rem;margin:1.2rem 0}
-.banner.ok{background:#e6f4ea;border:1px solid #8cc79c}.banner.warn{background:#fdecea;border:1px solid #e59a92}
+.banner.ok{background:#e6f4ea;border:1px solid #8cc79c}.banner.skipped{background:#f1f3f5;border:1px solid #c9ced4}.banner.warn{background:#fdecea;border:1px solid #e59a92}
 table{border-collapse:collapse;width:100%;font-size:.95rem}th,td{text-align:left;padding:.45rem .5rem;
 border-bottom:1px solid #e3e7ec;vertical-align:top}th{background:#f4f6f8}
 td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
@@ -138,6 +138,8 @@ def render_report(diag: Diagnosis, *, title: str = "Collapse report", synthetic_
     if warns:
         names = ", ".join(m.title for m in warns)
         banner = f'<div class="banner warn" id="overall"><strong>Collapse warnings: {len(warns)}.</strong> {html.escape(names)}.</div>'
+    elif all(m.status == "skipped" for m in diag.metrics):
+        banner = '<div class="banner skipped" id="overall"><strong>Nothing could be judged.</strong> There is too little text; see each metric for what it needs.</div>'
     else:
         banner = '<div class="banner ok" id="overall"><strong>No collapse warnings.</strong> The synthetic set is as diverse as real text of the same size on every metric measured.</div>'
     s = diag.sizes
