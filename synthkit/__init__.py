@@ -28,7 +28,7 @@ from .records import Lineage, Record, Verdict
 
 if TYPE_CHECKING:
     from .jsonl import JsonlWriter, iter_records
-    from .pipeline import Generate, Pipeline, Summary
+    from .pipeline import Drop, Generate, Pipeline, Summary
     from .plugins import get_filter, get_mixer, get_plugins, get_teacher, get_template, get_verifier
     from .templates import JinjaTemplate
 
@@ -37,6 +37,7 @@ __version__ = "0.1.0"
 __all__ = [
     "Completion",
     "Context",
+    "Drop",
     "Filter",
     "Generate",
     "Generator",
@@ -67,6 +68,7 @@ __all__ = [
 _LAZY = {
     "Pipeline": "pipeline",
     "Generate": "pipeline",
+    "Drop": "pipeline",
     "Summary": "pipeline",
     "JinjaTemplate": "templates",
     "JsonlWriter": "jsonl",

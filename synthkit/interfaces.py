@@ -137,6 +137,9 @@ class Generator(abc.ABC):
     async def generate(self, record: Record, ctx: Context) -> Sequence[Record]:
         """Return the records made from ``record`` (an empty list drops it).
 
+        Among the records, a :class:`~synthkit.pipeline.Drop` drops one sample with a
+        reason (for example a sample that failed verification after its last attempt).
+
         Raises:
             RecordError: the record failed; any other exception fails it too.
         """

@@ -26,9 +26,21 @@ from .interfaces import Context, Filter, Generator, Mixer, MixReport, PromptTemp
 from .jsonl import BadLine, JsonlWriter, OnBadLine, iter_records
 from .records import Lineage, Record, content_id
 
-__all__ = ["Pipeline", "Generate", "Summary", "Outcome", "ProgressReporter"]
+__all__ = ["Pipeline", "Generate", "Drop", "Summary", "Outcome", "ProgressReporter"]
 
 _END = object()
+
+
+@attrs.frozen
+class Drop:
+    """Returned by a generator among its records to drop one sample with a reason.
+
+    The pipeline counts it as dropped by the generator's step and writes ``record`` (with
+    whatever lineage the generator gave it) to the rejects file.
+    """
+
+    record: Record
+    reason: str
 
 
 @attrs.frozen
@@ -474,7 +486,7 @@ class Pipeline:
                 if not produced:
                     return [Outcome("dropped", step.name, "generator produced no output", record)]
                 summary.expanded += len(produced) - 1
-                return produced
+                return [Outcome("dropped", step.name, p.reason, p.record) if isinstance(p, Drop) else p for p in produced]
             except FatalError as exc:
                 self._stop(exc, fatal)
                 raise

@@ -6,8 +6,8 @@ the same conversation (the rejected reply as the assistant's turn, then a user t
 holding the failure reason), up to ``attempts`` tries in all. The kept record carries
 every rejected attempt in ``lineage.attempts`` (oldest first: response, reason, finish
 reason, usage) and the passing verdict in ``lineage.verdicts``. A sample that still
-fails after the last attempt fails the record with :class:`~synthkit.errors.RecordError`
-(kind ``"verification"``); its reject line holds the last reason and the last raw reply.
+fails after the last attempt is dropped (a :class:`~synthkit.Drop`) by this step: its
+reject line holds the last response, every earlier attempt in its lineage, and the reason.
 
 Example:
     >>> regen = Regenerate(Generate(teacher, template="cot"), get_verifier("math"), attempts=3)  # doctest: +SKIP
@@ -21,8 +21,8 @@ from typing import Any
 
 import attrs
 
-from .errors import RecordError
 from .interfaces import Context, Generator, Verifier
+from .pipeline import Drop
 from .records import Lineage, Record, content_id
 
 __all__ = ["Regenerate", "DEFAULT_FEEDBACK"]
@@ -43,7 +43,6 @@ class Regenerate(Generator):
         verifier: a verifier object or registered name.
         attempts: tries per sample in all, at least 1.
         feedback: the user turn after a rejected reply, with ``{reason}`` in it.
-        max_raw_chars: how much of the last raw reply the failure message keeps.
     """
 
     def __init__(
@@ -53,7 +52,6 @@ class Regenerate(Generator):
         *,
         attempts: int = 3,
         feedback: str = DEFAULT_FEEDBACK,
-        max_raw_chars: int = 2000,
         name: str | None = None,
     ) -> None:
         if attempts < 1:
@@ -70,15 +68,14 @@ class Regenerate(Generator):
         self.verifier = verifier
         self.attempts = attempts
         self.feedback = feedback
-        self.max_raw_chars = max_raw_chars
         self.name = name or f"regenerate:{verifier.name}"
 
-    async def generate(self, record: Record, ctx: Context) -> Sequence[Record]:
+    async def generate(self, record: Record, ctx: Context) -> Sequence[Record | Drop]:
         children = await self.gen.generate(record, ctx)
         base = self.gen.messages(record)
         return [await self._settle(record, child, base, ctx, i) for i, child in enumerate(children)]
 
-    async def _settle(self, parent: Record, child: Record, base: list[dict[str, Any]], ctx: Context, index: int) -> Record:
+    async def _settle(self, parent: Record, child: Record, base: list[dict[str, Any]], ctx: Context, index: int) -> Record | Drop:
         gen = self.gen
         history: list[dict[str, Any]] = []
         conversation = list(base)
@@ -97,12 +94,9 @@ class Regenerate(Generator):
                 }
             )
             if attempt == self.attempts:
-                raw = (child.response or "")[: self.max_raw_chars]
-                msg = (
-                    f"{verdict.reason} (still failing after {self.attempts} attempts; "
-                    f"last response: {raw!r})"
-                )
-                raise RecordError(msg, kind="verification", attempts=self.attempts)
+                lineage = attrs.evolve(child.lineage, attempts=tuple(history[:-1]))
+                last = child.evolve(lineage=lineage).with_verdict(verdict)
+                return Drop(last, f"{verdict.reason} (still failing after {self.attempts} attempts)")
             conversation += [
                 {"role": "assistant", "content": child.response or ""},
                 {"role": "user", "content": self.feedback.format(reason=verdict.reason)},

@@ -52,19 +52,22 @@ def test_regenerate_loop_against_the_local_server(openai_server, tmp_path):
 
 
 def test_regenerate_gives_up_after_k_attempts(tmp_path):
-    """A sample still failing after k attempts fails the record; the reject says why, how many tries, and the last reply."""
+    """A sample still failing after k attempts is dropped; its reject keeps the reason, the last reply and every earlier attempt."""
     teacher = FakeTeacher(reply="Final answer: 7")
     regen = Regenerate(sk.Generate(teacher), sk.get_verifier("math"), attempts=3)
     summary = sk.Pipeline([Record.from_dict(PROBLEMS[1])]).step(regen).run(sink=tmp_path / "k.jsonl", rejects=tmp_path / "r.jsonl")
-    assert summary.kept == 0 and len(teacher.calls) == 3
+    assert summary.kept == 0 and len(teacher.calls) == 3 and summary.balanced
     rej = json.loads((tmp_path / "r.jsonl").read_text())
     assert rej["reject"] == {
-        "status": "failed",
+        "status": "dropped",
         "step": "regenerate:math",
-        "reason": "expected 4, got 7: not equivalent (still failing after 3 attempts; last response: 'Final answer: 7')",
-        "kind": "verification",
-        "attempts": 3,
+        "reason": "expected 4, got 7: not equivalent (still failing after 3 attempts)",
+        "kind": "",
+        "attempts": 1,
     }
+    assert rej["response"] == "Final answer: 7"
+    assert [a["attempt"] for a in rej["lineage"]["attempts"]] == [1, 2]
+    assert rej["lineage"]["verdicts"][-1]["passed"] is False
 
 
 async def test_each_sample_of_a_fan_out_is_settled_on_its_own():
