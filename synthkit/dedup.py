@@ -326,7 +326,8 @@ class NearDedup(Filter):
         flat = keys_arr[usable].ravel()
         uniq, counts = np.unique(flat, return_counts=True)
         suspect_keys = set(uniq[counts > 1].tolist())
-        suspect_keys.update(self._index.keys() & set(uniq.tolist()))
+        index = self._index
+        suspect_keys.update(k for k in uniq.tolist() if k in index)  # (not keys() & set: that copies the index)
         if suspect_keys:
             hit = np.isin(keys_arr, np.fromiter(suspect_keys, np.uint64, len(suspect_keys))).any(axis=1)
         else:
@@ -342,7 +343,7 @@ class NearDedup(Filter):
             self._ids.extend(records[j].id for j in clear)
             if exact:
                 self._sets.extend(np.unique(grams[offsets[j] : offsets[j + 1]]) for j in clear)
-            ids = np.repeat(np.arange(start, start + len(clear)), self.bands).tolist()
+            ids = [i for i in range(start, start + len(clear)) for _ in range(self.bands)]  # one int object per record
             self._index.update(zip(keys_arr[clear].ravel().tolist(), ids))
             for j in clear:
                 out[j] = keep
