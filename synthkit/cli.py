@@ -41,7 +41,9 @@ def cli() -> None:
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI; a synthkit error prints its message (no traceback) and exits 1."""
     try:
-        cli.main(args=argv, prog_name="synthkit", standalone_mode=False)
+        code = cli.main(args=argv, prog_name="synthkit", standalone_mode=False)
+        if isinstance(code, int) and code:  # a command's ctx.exit(n)
+            sys.exit(code)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.ClickException as exc:

@@ -179,7 +179,11 @@ def register_commands(cli):
     @click.option("--concurrency", default=32, show_default=True, type=click.IntRange(1), help="Most requests in flight.")
     @click.option("--rpm", default=None, type=click.FloatRange(min=0, min_open=True), help="Requests per minute.")
     @click.option("--tpm", default=None, type=click.FloatRange(min=0, min_open=True), help="Tokens per minute.")
-    @click.option("--cache", default=None, type=click.Path(dir_okay=False), help="SQLite response cache; re-runs resume from it.")
+    @click.option(
+        "--cache", default=None, type=click.Path(dir_okay=False),
+        help="SQLite response cache; re-runs resume from it [OUT.cache.sqlite].",
+    )
+    @click.option("--no-cache", is_flag=True, help="Keep no response cache (a crashed run then re-pays its requests).")
     @click.option("--failures", default=None, type=click.Path(dir_okay=False), help="JSONL of failed records [OUT.failures.jsonl].")
     @click.option("--budget", default=None, type=click.FloatRange(min=0), help="Stop before spending more than USD.")
     @click.option("--dry-run", is_flag=True, help="Estimate requests, tokens and cost; send nothing.")
@@ -200,6 +204,7 @@ def register_commands(cli):
         rpm: float | None,
         tpm: float | None,
         cache: str | None,
+        no_cache: bool,
         failures: str | None,
         budget: float | None,
         dry_run: bool,
@@ -212,8 +217,9 @@ def register_commands(cli):
         """Ask a teacher model to answer every record of IN.jsonl; write OUT.jsonl.
 
         Each output line holds the input fields, `response` and lineage. Failed records
-        go to the failures file with their error kind and attempts. With --cache, a
-        re-run re-pays nothing already answered and gives the same output.
+        go to the failures file with their error kind and attempts. Every response is
+        cached as it arrives (OUT.cache.sqlite unless --cache names another file), so a
+        re-run of the same command re-pays nothing already answered and gives the same output.
         """
         from synthkit.errors import BudgetExceeded
         from synthkit.pipeline import Pipeline
@@ -222,6 +228,11 @@ def register_commands(cli):
         if api_key is None and teacher != "openai":
             api_key = os.environ.get("SYNTHKIT_API_KEY") or None
         sampling = _parse_params(params)
+        if no_cache:
+            cache = None
+        elif cache is None:
+            out_path = Path(output)
+            cache = str(out_path.with_name(out_path.name.removesuffix(".jsonl") + ".cache.sqlite"))
         try:
             t = build_teacher(
                 teacher,
