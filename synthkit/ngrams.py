@@ -221,33 +221,50 @@ def ngram_hash_batch(texts: Sequence[str], n: int) -> tuple[np.ndarray, np.ndarr
     if n < 1:
         msg = f"n-gram size must be at least 1, got {n}"
         raise ValueError(msg)
-    parts: list[bytes] = []
-    owner: list[int] = []
-    for i, t in enumerate(texts):
-        b = _normalized_bytes(t)
-        if len(b) <= _SEGMENT:
-            parts.append(b)
-            owner.append(i)
-        else:
-            for piece in _pieces(t, n):
-                parts.append(piece.encode("utf-8"))
-                owner.append(i)
     hashes: list[np.ndarray] = []
     counts = np.zeros(len(texts), dtype=np.int64)
-    start = 0
-    while start < len(parts):
-        stop, size = start, 0
-        while stop < len(parts) and (stop == start or size + len(parts[stop]) < _SEGMENT):
-            size += len(parts[stop]) + 1
-            stop += 1
-        chunk = parts[start:stop]
-        lens = np.fromiter((len(p) + 1 for p in chunk), dtype=np.int64, count=len(chunk))
-        doc_starts = np.zeros(len(chunk), dtype=np.int64)
-        np.cumsum(lens[:-1], out=doc_starts[1:])
-        h, per_part = _segment_gram_hashes(b" ".join(chunk), doc_starts, n)
-        hashes.append(h)
-        np.add.at(counts, np.asarray(owner[start:stop], dtype=np.int64), per_part)
-        start = stop
+    chunks: list[bytes] = []  # normalised bytes of the current segment, joined by spaces
+    starts: list[int] = []  # first byte of each part in the segment
+    owners: list[int] = []  # the text each part belongs to
+    run: list[str] = []  # consecutive short ASCII texts, normalised in one call
+    size = 0
+
+    def flush_run() -> None:
+        if run:
+            chunks.append(" ".join(run).lower().translate(_ASCII_TABLE).encode("ascii"))
+            run.clear()
+
+    def flush_segment() -> None:
+        nonlocal size
+        flush_run()
+        if owners:
+            h, per_part = _segment_gram_hashes(b" ".join(chunks), np.asarray(starts, dtype=np.int64), n)
+            hashes.append(h)
+            np.add.at(counts, np.asarray(owners, dtype=np.int64), per_part)
+        chunks.clear()
+        starts.clear()
+        owners.clear()
+        size = 0
+
+    for i, t in enumerate(texts):
+        if t.isascii() and len(t) <= _SEGMENT:
+            if size + len(t) > _SEGMENT:
+                flush_segment()
+            run.append(t)
+            starts.append(size)
+            owners.append(i)
+            size += len(t) + 1
+            continue
+        flush_run()
+        b = _normalized_bytes(t)
+        for piece in [b] if len(b) <= _SEGMENT else [p.encode("utf-8") for p in _pieces(t, n)]:
+            if size + len(piece) > _SEGMENT:
+                flush_segment()
+            chunks.append(piece)
+            starts.append(size)
+            owners.append(i)
+            size += len(piece) + 1
+    flush_segment()
     offsets = np.zeros(len(texts) + 1, dtype=np.int64)
     np.cumsum(counts, out=offsets[1:])
     flat = np.concatenate(hashes) if hashes else np.zeros(0, np.uint64)

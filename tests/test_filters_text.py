@@ -75,3 +75,13 @@ def test_ngram_hashes_set_matches_normalisation():
     """Texts equal after normalisation have equal gram sets."""
     assert ngram_hashes("Hello, World! How are you?", 2) == ngram_hashes("hello world how ARE you", 2)
     assert ngram_hashes("", 2) == set()
+
+
+def test_many_texts_span_several_segments():
+    """A batch larger than one numpy segment (1 MB), mixing ASCII and non-ASCII texts, hashes like each text alone."""
+    texts = [("Ünïcode " if i % 7 == 0 else "") + " ".join(f"w{i}x{j}" for j in range(300)) for i in range(600)]
+    grams, offsets = ngram_hash_batch(texts, 5)
+    assert sum(len(t) for t in texts) > 2**20
+    for i in (0, 1, 299, 599):
+        alone, _ = ngram_hash_batch([texts[i]], 5)
+        assert alone.tolist() == grams[offsets[i] : offsets[i + 1]].tolist()
