@@ -326,8 +326,7 @@ class NearDedup(Filter):
         flat = keys_arr[usable].ravel()
         uniq, counts = np.unique(flat, return_counts=True)
         suspect_keys = set(uniq[counts > 1].tolist())
-        index = self._index
-        suspect_keys.update(k for k in uniq.tolist() if k in index)  # (not keys() & set: that copies the index)
+        suspect_keys.update(filter(self._index.__contains__, uniq.tolist()))  # not keys() & set: that copies the index
         if suspect_keys:
             hit = np.isin(keys_arr, np.fromiter(suspect_keys, np.uint64, len(suspect_keys))).any(axis=1)
         else:
