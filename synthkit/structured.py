@@ -33,6 +33,7 @@ import attrs
 
 from .errors import InputError
 from .interfaces import Context, Generator, PromptTemplate, Teacher, Verifier
+from .pipeline import Drop
 from .records import Record, Verdict
 
 __all__ = ["Schema", "SchemaVerifier", "Structured", "find_json", "schema_of_attrs"]
@@ -301,9 +302,12 @@ class Structured(Generator):
         )
         self.name = name or f"structured:{gen.teacher.name}"
 
-    async def generate(self, record: Record, ctx: Context) -> Sequence[Record]:
-        out = []
+    async def generate(self, record: Record, ctx: Context) -> Sequence[Record | Drop]:
+        out: list[Record | Drop] = []
         for child in await self.regenerate.generate(record, ctx):
+            if isinstance(child, Drop):  # still invalid after the last retry: the raw text goes to rejects
+                out.append(child)
+                continue
             if self.parsed_field is not None and child.response is not None:
                 child = child.evolve(data={**child.data, self.parsed_field: find_json(child.response)})
             out.append(child)

@@ -107,10 +107,12 @@ def test_retries_are_bounded_and_the_raw_text_lands_in_the_reject(openai_server,
     step = Structured(_teacher(openai_server), {"type": "object", "required": ["a"]}, retries=1)
     summary = sk.Pipeline([Record.create(prompt="Give JSON")]).step(step).run(sink=tmp_path / "o.jsonl", rejects=tmp_path / "r.jsonl")
     assert summary.kept == 0 and openai_server.request_count == 2
-    rej = json.loads((tmp_path / "r.jsonl").read_text())["reject"]
-    assert rej["status"] == "failed" and rej["kind"] == "verification" and rej["attempts"] == 2
+    line = json.loads((tmp_path / "r.jsonl").read_text())
+    rej = line["reject"]
+    assert rej["status"] == "dropped" and rej["step"] == "structured:openai"
     assert rej["reason"].startswith("response does not match the schema: the reply is not JSON")
-    assert "last response: \"I'd rather write prose.\"" in rej["reason"]
+    assert rej["reason"].endswith("(still failing after 2 attempts)")
+    assert line["response"] == "I'd rather write prose." and len(line["lineage"]["attempts"]) == 1
 
 
 from hypothesis import given, settings  # noqa: E402
