@@ -20,7 +20,7 @@ from .records import Record, Verdict
 if TYPE_CHECKING:
     import numpy as np
 
-__all__ = ["ExactDedup", "NearDedup", "oph_signatures", "rensa_signatures", "ENGINES"]
+__all__ = ["ExactDedup", "NearDedup", "BandIndex", "oph_signatures", "rensa_signatures", "ENGINES"]
 
 
 class ExactDedup(Filter):
@@ -69,6 +69,7 @@ class ExactDedup(Filter):
 # -- near duplicates: MinHash LSH ------------------------------------------------------
 
 _EMPTY = 0xFFFFFFFF
+_BLOCK = 4096  # kept signatures per storage block
 _DENSIFY_TRIES = 48
 
 
@@ -170,6 +171,96 @@ ENGINES = {"numpy": oph_signatures, "rensa": rensa_signatures}
 CONFIRM = ("minhash", "exact", "none")
 
 
+class BandIndex:
+    """LSH band keys of kept records: sorted numpy arrays plus a small dict of recent keys.
+
+    About 12 bytes per key (a ``uint64`` key and an ``int32`` record number) once merged;
+    the recent part (at most ``tail_size`` keys) is a dict, merged into the arrays when full.
+    """
+
+    def __init__(self, tail_size: int = 1 << 18) -> None:
+        import numpy as np
+
+        self.keys = np.zeros(0, dtype=np.uint64)
+        self.vals = np.zeros(0, dtype=np.int32)
+        self.tail: dict[int, int | list[int]] = {}
+        self.tail_size = tail_size
+        self._tail_n = 0
+
+    def __len__(self) -> int:
+        return int(self.keys.size) + self._tail_n
+
+    def locate(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Return the ranges ``[lo, hi)`` of each key in the merged arrays (empty when absent)."""
+        import numpy as np
+
+        return np.searchsorted(self.keys, keys, side="left"), np.searchsorted(self.keys, keys, side="right")
+
+    def in_tail(self, keys: list[int]) -> set[int]:
+        """Return the keys present in the recent part."""
+        return set(filter(self.tail.__contains__, keys))
+
+    def candidates(self, keys: list[int], lo: list[int], hi: list[int]) -> set[int]:
+        """Return the record numbers sharing any of ``keys`` (with their merged ranges ``lo``, ``hi``)."""
+        found: set[int] = set()
+        for a, b in zip(lo, hi):
+            if b > a:
+                found.update(self.vals[a:b].tolist())
+        tail = self.tail
+        for k in keys:
+            v = tail.get(k)
+            if v is None:
+                continue
+            if isinstance(v, list):
+                found.update(v)
+            else:
+                found.add(v)
+        return found
+
+    def add(self, keys: list[int], record: int) -> None:
+        """Add one record's keys."""
+        tail = self.tail
+        for k in keys:
+            old = tail.setdefault(k, record)
+            if old is record or old == record:
+                continue
+            if isinstance(old, list):
+                old.append(record)
+            else:
+                tail[k] = [old, record]
+        self._tail_n += len(keys)
+
+    def add_many(self, keys: list[int], records: list[int]) -> None:
+        """Add keys known to be new (in neither part, each once), with their record numbers."""
+        self.tail.update(zip(keys, records))
+        self._tail_n += len(keys)
+
+    def maybe_merge(self) -> None:
+        """Merge the recent part into the sorted arrays once it holds ``tail_size`` keys."""
+        if self._tail_n < self.tail_size:
+            return
+        import numpy as np
+
+        ks: list[int] = []
+        vs: list[int] = []
+        for k, v in self.tail.items():
+            if isinstance(v, list):
+                ks.extend([k] * len(v))
+                vs.extend(v)
+            else:
+                ks.append(k)
+                vs.append(v)
+        k_arr = np.array(ks, dtype=np.uint64)
+        v_arr = np.array(vs, dtype=np.int32)
+        order = np.argsort(k_arr, kind="stable")
+        k_arr, v_arr = k_arr[order], v_arr[order]
+        at = np.searchsorted(self.keys, k_arr, side="right")
+        self.keys = np.insert(self.keys, at, k_arr)
+        self.vals = np.insert(self.vals, at, v_arr)
+        self.tail = {}
+        self._tail_n = 0
+
+
 class NearDedup(Filter):
     """Drop records whose word n-gram set is close (Jaccard) to an earlier kept record's.
 
@@ -198,8 +289,9 @@ class NearDedup(Filter):
             ``"numpy"`` (one-permutation hashing with densification, vectorised; no Rust needed).
         seed: seeds the hashes; results are deterministic for a given seed.
 
-    Memory: about ``num_perm * 4 + bands * 100`` bytes per kept record (signature and
-    band index), plus the gram hashes with ``confirm="exact"``.
+    Memory: about ``num_perm * 2 + bands * 12`` bytes per kept record once the band index
+    is merged (a 16-bit-per-slot signature and the band keys; 400 bytes by default), plus
+    its id, plus 8 bytes per gram with ``confirm="exact"``.
     """
 
     name = "near-dedup"
@@ -245,10 +337,9 @@ class NearDedup(Filter):
         self._sign = ENGINES[engine]
         self._need = int(np.ceil(self.threshold * num_perm - 1e-9))  # equal slots needed
         self._ids: list[str] = []
-        self._sigs = np.empty((1024, num_perm), dtype=np.uint32)
+        self._blocks: list[np.ndarray] = []  # kept signatures, low 16 bits of each slot, _BLOCK rows a block
         self._sets: list[np.ndarray] = []
-        self._index: dict[int, int] = {}  # band key -> first kept record holding it
-        self._more: dict[int, list[int]] = {}  # band key -> later kept records holding it
+        self._index = BandIndex()
         self._keep = Verdict(self.name, True)
         mul = 0x9E3779B97F4A7C15
         self._band_mul = np.array([pow(mul, self.rows - 1 - j, 1 << 64) for j in range(self.rows)], np.uint64)
@@ -269,34 +360,31 @@ class NearDedup(Filter):
             acc = (v * self._band_mul).sum(axis=2, dtype=np.uint64) + self._band_salt
             return mix64(acc)
 
-    def _grow(self, n: int) -> None:
+    def _store(self, rows: np.ndarray) -> None:
+        """Append kept signatures (16 bits a slot: equal slots still estimate Jaccard, biased by < 2**-16)."""
         import numpy as np
 
-        while len(self._ids) + n > len(self._sigs):
-            self._sigs = np.concatenate([self._sigs, np.empty_like(self._sigs)])
+        start, done = len(self._ids) - len(rows), 0
+        while done < len(rows):
+            b, r = divmod(start + done, _BLOCK)
+            if b == len(self._blocks):
+                self._blocks.append(np.empty((_BLOCK, self.num_perm), dtype=np.uint16))
+            take = min(len(rows) - done, _BLOCK - r)
+            self._blocks[b][r : r + take] = rows[done : done + take]  # keeps the low 16 bits
+            done += take
+
+    def _stored(self, numbers: list[int]) -> np.ndarray:
+        import numpy as np
+
+        return np.stack([self._blocks[i // _BLOCK][i % _BLOCK] for i in numbers])
 
     def _add(self, rid: str, sig: np.ndarray, keys: list[int], grams: np.ndarray | None) -> None:
-        self._grow(1)
         i = len(self._ids)
-        self._sigs[i] = sig
         self._ids.append(rid)
+        self._store(sig[None, :])
         if grams is not None:
             self._sets.append(grams)
-        index, more = self._index, self._more
-        for key in keys:
-            old = index.setdefault(key, i)
-            if old != i:
-                more.setdefault(key, []).append(i)
-
-    def _candidates(self, keys: list[int]) -> set[int]:
-        index, more = self._index, self._more
-        found = {index[k] for k in keys if k in index}
-        if more:
-            for k in keys:
-                extra = more.get(k)
-                if extra:
-                    found.update(extra)
-        return found
+        self._index.add(keys, i)
 
     def check(self, record: Record) -> Verdict:
         """Judge one record (see :meth:`check_batch`)."""
@@ -323,27 +411,27 @@ class NearDedup(Filter):
         keys_arr = self._band_keys(sigs)
         usable = np.array([t is not None for t, _ in read]) & (np.diff(offsets) > 0)
         # a record is "clear" when none of its band keys is in the index or repeats in the batch
+        index = self._index
+        klo, khi = index.locate(keys_arr)
         flat = keys_arr[usable].ravel()
         uniq, counts = np.unique(flat, return_counts=True)
         suspect_keys = set(uniq[counts > 1].tolist())
-        suspect_keys.update(filter(self._index.__contains__, uniq.tolist()))  # not keys() & set: that copies the index
+        suspect_keys.update(index.in_tail(uniq.tolist()))
+        hit = (khi > klo).any(axis=1)
         if suspect_keys:
-            hit = np.isin(keys_arr, np.fromiter(suspect_keys, np.uint64, len(suspect_keys))).any(axis=1)
-        else:
-            hit = np.zeros(len(records), bool)
+            hit |= np.isin(keys_arr, np.fromiter(suspect_keys, np.uint64, len(suspect_keys))).any(axis=1)
         exact = self.confirm == "exact"
         out: list[Verdict | None] = [None] * len(records)
         keep = self._keep
         clear = np.flatnonzero(usable & ~hit).tolist()
         if clear:  # kept in bulk: no key of theirs is anywhere else
-            self._grow(len(clear))
             start = len(self._ids)
-            self._sigs[start : start + len(clear)] = sigs[clear]
             self._ids.extend(records[j].id for j in clear)
+            self._store(sigs[clear])
             if exact:
                 self._sets.extend(np.unique(grams[offsets[j] : offsets[j + 1]]) for j in clear)
             ids = [i for i in range(start, start + len(clear)) for _ in range(self.bands)]  # one int object per record
-            self._index.update(zip(keys_arr[clear].ravel().tolist(), ids))
+            index.add_many(keys_arr[clear].ravel().tolist(), ids)
             for j in clear:
                 out[j] = keep
         for j in range(len(records)):
@@ -358,7 +446,7 @@ class NearDedup(Filter):
                 continue
             keys = keys_arr[j].tolist()
             gset = np.unique(grams[lo:hi]) if exact else None
-            cands = self._candidates(keys)
+            cands = index.candidates(keys, klo[j].tolist(), khi[j].tolist())
             best, best_sim = -1, -1.0
             if cands:
                 order = sorted(cands)
@@ -370,7 +458,7 @@ class NearDedup(Filter):
                         if sim >= self.threshold - 1e-12 and sim > best_sim:
                             best, best_sim = c, sim
                 else:
-                    eq = (self._sigs[order] == sigs[j]).sum(axis=1)
+                    eq = (self._stored(order) == sigs[j].astype(np.uint16)).sum(axis=1)
                     k = int(np.argmax(eq))
                     if eq[k] >= self._need:
                         best, best_sim = order[k], eq[k] / self.num_perm
@@ -382,6 +470,7 @@ class NearDedup(Filter):
             else:
                 reason = f"near-duplicate of {self._ids[best]} (jaccard {best_sim:.2f})"
                 out[j] = Verdict(self.name, False, reason, score=round(best_sim, 4))
+        index.maybe_merge()
         return out  # type: ignore[return-value]
 
 
