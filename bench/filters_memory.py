@@ -43,17 +43,26 @@ def write_records(path: Path, n: int, seed: int = 0, dup_frac: float = 0.2) -> N
             fh.write(json.dumps({"id": f"r{i}", "text": text}) + "\n")
 
 
+# A small launcher runs the command and reports its peak RSS: a child forked straight from a big
+# parent would report the parent's RSS at fork time as its own peak (Linux keeps the high-water mark
+# across exec).
+LAUNCHER = """
+import os, subprocess, sys
+proc = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL)
+_, status, usage = os.wait4(proc.pid, 0)
+print(os.waitstatus_to_exitcode(status), usage.ru_maxrss)
+"""
+
+
 def peak_rss_mb(cmd: list[str]) -> tuple[float, float]:
     """Run ``cmd``; return (its peak RSS in MB, wall seconds)."""
     t = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    err = proc.stderr.read().decode() if proc.stderr else ""
-    if proc.returncode:
-        msg = f"{' '.join(cmd)} failed ({proc.returncode}): {err}"
+    proc = subprocess.run([PY, "-c", LAUNCHER, *cmd], capture_output=True, text=True, check=True)
+    code, maxrss_kb = map(int, proc.stdout.split())
+    if code:
+        msg = f"{' '.join(cmd)} failed ({code}): {proc.stderr}"
         raise RuntimeError(msg)
-    return usage.ru_maxrss / 1024, time.perf_counter() - t
+    return maxrss_kb / 1024, time.perf_counter() - t
 
 
 def measure(records: int, tmp: Path) -> dict[str, dict[str, float]]:
