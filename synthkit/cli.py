@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import sys
+from typing import Any
 
 import click
 
 from .errors import SynthkitError
 
-__all__ = ["cli", "main"]
+__all__ = ["cli", "main", "key_values"]
 
 
 class _Group(click.Group):
@@ -36,6 +38,25 @@ class _Group(click.Group):
 @click.version_option(package_name="synthkit")
 def cli() -> None:
     """synthkit: build verified, deduplicated, well-mixed synthetic training data."""
+
+
+def key_values(items: tuple[str, ...], *, option: str, example: str) -> dict[str, Any]:
+    """Parse repeated ``KEY=VALUE`` options; a value is read as JSON when it parses, else kept as text.
+
+    Raises:
+        click.BadParameter: an item has no ``=`` or no key; the message shows ``example``.
+    """
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            msg = f"{option} takes KEY=VALUE (e.g. {example}), got {item!r}"
+            raise click.BadParameter(msg)
+        try:
+            out[key] = json.loads(value)
+        except ValueError:
+            out[key] = value
+    return out
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -36,6 +36,7 @@ __all__ = [
     "get_verifier",
     "get_filter",
     "get_mixer",
+    "lazy",
 ]
 
 #: The kinds of part a plugin registers, as (kind, singular noun).
@@ -230,6 +231,22 @@ def _register_kind(plugins: Plugins, kind: str, reg: Registry) -> None:
         except Exception as exc:
             msg = f"plugin {impl.plugin_name!r} (package {package}) raised in register_{kind}: {type(exc).__name__}: {exc}"
             raise PluginLoadError(msg) from exc
+
+
+def lazy(module: str, attr: str) -> Callable[..., Any]:
+    """Return a factory that imports ``module`` only when the part is built, then calls ``attr``.
+
+    Built-ins register with it so that listing plugins imports no heavy library:
+    ``register("math", lazy("synthkit.verifiers", "MathVerifier"))``.
+    """
+
+    def factory(*args: Any, **options: Any) -> Any:
+        return getattr(importlib.import_module(module), attr)(*args, **options)
+
+    factory.__name__ = attr
+    factory.__qualname__ = attr
+    factory.__doc__ = f"Build :class:`{module}.{attr}`."
+    return factory
 
 
 @functools.cache

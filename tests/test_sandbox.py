@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from synthkit.sandbox import LAYERS, Limits, Sandbox, SandboxUnavailable, extract_code, probe_layers
+from synthkit.sandbox import LAYERS, Limits, Sandbox, extract_code, probe_layers
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="the sandbox needs Linux")
 

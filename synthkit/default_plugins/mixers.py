@@ -11,17 +11,11 @@ import sys
 import click
 
 from synthkit.hookspecs import hookimpl
+from synthkit.plugins import lazy
 
 
 def _factory(class_name):
-    def build(*args, **options):
-        from synthkit import mixers
-
-        return getattr(mixers, class_name)(*args, **options)
-
-    build.__name__ = class_name
-    build.__doc__ = f"Build :class:`synthkit.mixers.{class_name}`."
-    return build
+    return lazy("synthkit.mixers", class_name)
 
 
 @hookimpl

@@ -7,7 +7,6 @@ from the separate ``synthkit-litellm`` distribution under ``plugins/``.
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import sys
 from pathlib import Path
@@ -15,6 +14,7 @@ from typing import Any
 
 import click
 
+from synthkit.cli import key_values
 from synthkit.hookspecs import hookimpl
 
 
@@ -35,17 +35,7 @@ def register_teachers(register):
 
 
 def _parse_params(items: tuple[str, ...]) -> dict[str, Any]:
-    params: dict[str, Any] = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            msg = f"--param takes KEY=VALUE (e.g. temperature=0.7), got {item!r}"
-            raise click.BadParameter(msg)
-        try:
-            params[key] = json.loads(value)
-        except ValueError:
-            params[key] = value
-    return params
+    return key_values(items, option="--param", example="temperature=0.7")
 
 
 def _template(name: str | None) -> Any:

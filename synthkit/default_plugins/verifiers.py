@@ -7,59 +7,40 @@ each factory imports its module on first use.
 
 from __future__ import annotations
 
-import json
 import sys
 from typing import Any
 
 import click
 
+from synthkit.cli import key_values
 from synthkit.hookspecs import hookimpl
-
-
-def _lazy(module: str, name: str) -> Any:
-    def factory(*args: Any, **options: Any) -> Any:
-        import importlib
-
-        return getattr(importlib.import_module(module), name)(*args, **options)
-
-    factory.__name__ = name
-    factory.__doc__ = f"Build :class:`{module}.{name}`."
-    return factory
+from synthkit.plugins import lazy
 
 
 @hookimpl
 def register_verifiers(register):
     """Register math, code, json-schema, regex, judge, self-consistency, quote, all-of and any-of."""
-    register("math", _lazy("synthkit.verifiers", "MathVerifier"),
+    register("math", lazy("synthkit.verifiers", "MathVerifier"),
              summary="final-answer equivalence with data['answer'] (math-verify/sympy)")
-    register("code", _lazy("synthkit.verifiers", "CodeVerifier"),
+    register("code", lazy("synthkit.verifiers", "CodeVerifier"),
              summary="runs the response's Python against data['tests'] in the sandbox")
-    register("json-schema", _lazy("synthkit.structured", "SchemaVerifier"),
+    register("json-schema", lazy("synthkit.structured", "SchemaVerifier"),
              summary="the response is JSON matching schema= (or the record's 'schema')")
-    register("regex", _lazy("synthkit.verifiers", "RegexVerifier"),
+    register("regex", lazy("synthkit.verifiers", "RegexVerifier"),
              summary="a field matches pattern= (search, fullmatch, or none)")
-    register("judge", _lazy("synthkit.verifiers", "JudgeVerifier"),
+    register("judge", lazy("synthkit.verifiers", "JudgeVerifier"),
              summary="an LLM judge's rubric score reaches threshold=")
-    register("self-consistency", _lazy("synthkit.verifiers", "SelfConsistencyVerifier"),
+    register("self-consistency", lazy("synthkit.verifiers", "SelfConsistencyVerifier"),
              summary="at least q of k fresh samples agree with the final answer")
-    register("quote", _lazy("synthkit.chunking", "QuoteVerifier"),
+    register("quote", lazy("synthkit.chunking", "QuoteVerifier"),
              summary="a document-QA answer's quote occurs in its chunk")
-    register("all-of", _lazy("synthkit.verifiers", "AllOf"), summary="every listed verifier passes")
-    register("any-of", _lazy("synthkit.verifiers", "AnyOf"), summary="at least one listed verifier passes")
+    register("all-of", lazy("synthkit.verifiers", "AllOf"), summary="every listed verifier passes")
+    register("any-of", lazy("synthkit.verifiers", "AnyOf"), summary="at least one listed verifier passes")
 
 
 def _options(items: tuple[str, ...]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            msg = f"--option takes KEY=VALUE (e.g. threshold=8 or pattern='^\\d+$'), got {item!r}"
-            raise click.BadParameter(msg)
-        try:
-            out[key.replace("-", "_")] = json.loads(value)
-        except ValueError:
-            out[key.replace("-", "_")] = value
-    return out
+    opts = key_values(items, option="--option", example="threshold=8 or pattern='^\\d+$'")
+    return {k.replace("-", "_"): v for k, v in opts.items()}
 
 
 @hookimpl
