@@ -164,6 +164,8 @@ class Generate(Generator):
             send the record's ``messages`` (or its ``prompt`` as one user message).
         params: sampling parameters (``temperature``, ``max_tokens``...), sent as given.
         n: samples per record (fan-out).
+        cache: a SQLite file that keeps every response as it arrives, so a re-run (after
+            a crash, or with more steps) re-pays nothing (see :class:`~synthkit.cache.CachedTeacher`).
     """
 
     def __init__(
@@ -173,11 +175,16 @@ class Generate(Generator):
         params: Mapping[str, Any] | None = None,
         *,
         n: int = 1,
+        cache: str | Path | None = None,
         name: str | None = None,
     ) -> None:
         from .plugins import get_teacher, get_template
 
         self.teacher = get_teacher(teacher) if isinstance(teacher, str) else teacher
+        if cache is not None:
+            from .cache import CachedTeacher
+
+            self.teacher = CachedTeacher(self.teacher, cache)
         self.template = get_template(template) if isinstance(template, str) else template
         self.params = dict(params or {})
         if n < 1:
@@ -292,9 +299,10 @@ class Pipeline:
         params: Mapping[str, Any] | None = None,
         *,
         n: int = 1,
+        cache: str | Path | None = None,
     ) -> Pipeline:
-        """Add a :class:`Generate` step."""
-        return self.step(Generate(teacher, template, params, n=n))
+        """Add a :class:`Generate` step (``cache``: a SQLite file of responses, for resuming)."""
+        return self.step(Generate(teacher, template, params, n=n, cache=cache))
 
     def verify(self, verifier: Verifier | str, **options: Any) -> Pipeline:
         """Add a verifier (an object, or a registered name built with ``options``)."""

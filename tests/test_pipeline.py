@@ -228,3 +228,19 @@ def test_bad_step_type_is_rejected():
     """Adding something that is not a step is a TypeError naming the type."""
     with pytest.raises(TypeError, match="Generator, Filter or Verifier"):
         sk.Pipeline([]).step(object())
+
+
+def test_generate_with_cache_resumes_without_repaying(openai_server, tmp_path):
+    """A pipeline with `cache=` re-run over the same input sends no request again and writes the same output."""
+    recs = [sk.Record.create(prompt=f"question {i}", id=str(i)) for i in range(20)]
+    db = tmp_path / "responses.sqlite"
+
+    def run(out):
+        teacher = sk.get_teacher("openai", model="m", base_url=openai_server.url, api_key="sk-test")
+        return sk.Pipeline(recs, concurrency=8).generate(teacher, cache=db).run(sink=out)
+
+    run(tmp_path / "a.jsonl")
+    assert openai_server.request_count == 20
+    run(tmp_path / "b.jsonl")
+    assert openai_server.request_count == 20
+    assert (tmp_path / "a.jsonl").read_text() == (tmp_path / "b.jsonl").read_text()
