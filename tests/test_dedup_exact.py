@@ -61,3 +61,41 @@ def test_index_holds_one_entry_per_distinct_text():
     for i in range(100):
         f.check(_r(str(i), data={"text": f"doc {i % 10}"}))
     assert len(f) == 10
+
+
+# -- properties ----------------------------------------------------------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from synthkit.ngrams import normalize  # noqa: E402
+
+variants = st.sampled_from(["Hello world", "hello, WORLD!", "Goodbye world", "goodbye   world.", "x", "X?", ""])
+
+
+def _kept(texts: list[str]) -> list[int]:
+    f = ExactDedup()
+    return [i for i, t in enumerate(texts) if f.check(_r(str(i), data={"text": t})).passed]
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(variants, max_size=20), st.randoms(use_true_random=False))
+def test_exact_keeps_one_per_normalised_text_in_any_order(texts, rnd):
+    """Whatever the order, exactly one record per distinct normalised text is kept, and it is the first one seen."""
+    order = list(range(len(texts)))
+    rnd.shuffle(order)
+    shuffled = [texts[i] for i in order]
+    kept = _kept(shuffled)
+    assert sorted(normalize(shuffled[i]) for i in kept) == sorted({normalize(t) for t in texts})
+    seen: set[str] = set()
+    for i, t in enumerate(shuffled):
+        assert (i in kept) == (normalize(t) not in seen)
+        seen.add(normalize(t))
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(variants, max_size=20))
+def test_exact_is_idempotent(texts):
+    """Deduplicating the kept records again keeps all of them."""
+    once = [texts[i] for i in _kept(texts)]
+    assert _kept(once) == list(range(len(once)))
