@@ -544,24 +544,41 @@ class Pipeline:
                 batch.pop()
                 done = True
             records = [x for x in batch if isinstance(x, Record)]
+            verdicts: list[Any]
             try:
-                verdicts = iter(step.filter.check_batch(records)) if records else iter(())
-                results: list[Any] = []
-                for item in batch:
-                    if not isinstance(item, Record):
-                        results.append(item)
-                        continue
-                    verdict = next(verdicts)
-                    rec = item.with_verdict(verdict)
-                    results.append(rec if verdict.passed else Outcome("dropped", step.name, verdict.reason, rec))
+                verdicts = list(step.filter.check_batch(records)) if records else []
+                if len(verdicts) != len(records):
+                    msg = f"filter {step.name!r} returned {len(verdicts)} verdicts for {len(records)} records"
+                    raise RuntimeError(msg)
             except FatalError:
                 raise
-            except Exception as exc:  # noqa: BLE001 - a broken filter fails the batch's records, not the run
-                results = [_fail(step.name, x, exc) if isinstance(x, Record) else x for x in batch]
+            except Exception:  # noqa: BLE001 - check one by one, so only the records that raise fail
+                verdicts = [self._check_one(step, r) for r in records]
+            it = iter(verdicts)
+            results: list[Any] = []
+            for item in batch:
+                if not isinstance(item, Record):
+                    results.append(item)
+                    continue
+                verdict = next(it)
+                if isinstance(verdict, Outcome):
+                    results.append(verdict)
+                    continue
+                rec = item.with_verdict(verdict)
+                results.append(rec if verdict.passed else Outcome("dropped", step.name, verdict.reason, rec))
             for r in results:
                 await outq.put(r)
             await asyncio.sleep(0)
         await outq.put(_END)
+
+    @staticmethod
+    def _check_one(step: _FilterStep, record: Record) -> Any:
+        try:
+            return step.filter.check(record)
+        except FatalError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a broken check fails this record, not the run
+            return _fail(step.name, record, exc)
 
     async def _drain(
         self,

@@ -244,3 +244,19 @@ def test_generate_with_cache_resumes_without_repaying(openai_server, tmp_path):
     run(tmp_path / "b.jsonl")
     assert openai_server.request_count == 20
     assert (tmp_path / "a.jsonl").read_text() == (tmp_path / "b.jsonl").read_text()
+
+
+def test_a_filter_raising_on_one_record_fails_only_that_record():
+    """When a batch check raises, records are checked one by one and only the one that raises fails."""
+
+    class Picky(sk.Filter):
+        name = "picky"
+
+        def check(self, record):
+            if record.prompt == "boom":
+                raise ValueError("cannot read this one")
+            return sk.Verdict(self.name, True)
+
+    recs = [sk.Record.create(prompt=p, id=str(i)) for i, p in enumerate(["a", "boom", "b", "c"])]
+    s = sk.Pipeline(recs).filter(Picky()).run()
+    assert s.kept == 3 and s.failed == {("picky", "ValueError"): 1}
