@@ -6,12 +6,12 @@ on first use, so loading the plugins stays cheap.
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
 import click
 
 from synthkit.hookspecs import hookimpl
+from synthkit.plugins import lazy
 
 #: name -> (module, class, summary)
 FILTERS: dict[str, tuple[str, str, str]] = {
@@ -29,44 +29,14 @@ FILTERS: dict[str, tuple[str, str, str]] = {
 }
 
 
-def _factory(module: str, cls: str) -> Any:
-    def build(*args: Any, **options: Any) -> Any:
-        return getattr(importlib.import_module(module), cls)(*args, **options)
-
-    build.__name__ = cls
-    build.__doc__ = f"Build :class:`{module}.{cls}`."
-    return build
-
-
 @hookimpl
 def register_filters(register):
     """Register the built-in filters."""
     for name, (module, cls, summary) in FILTERS.items():
-        register(name, _factory(module, cls), summary=summary)
+        register(name, lazy(module, cls), summary=summary)
 
 
 # -- command line ------------------------------------------------------------------------
-
-
-class _Greedy(click.Option):
-    """An option that takes every following argument up to the next option: ``--against A B C``."""
-
-    def add_to_parser(self, parser: Any, ctx: click.Context) -> None:
-        super().add_to_parser(parser, ctx)
-        for name in self.opts:
-            opt = parser._long_opt.get(name) or parser._short_opt.get(name)
-            if opt is None:
-                continue
-            previous = opt.process
-
-            def process(value: Any, state: Any, _prev: Any = previous) -> None:
-                values = [value]
-                while state.rargs and not state.rargs[0].startswith("-"):
-                    values.append(state.rargs.pop(0))
-                for v in values:
-                    _prev(v, state)
-
-            opt.process = process
 
 
 def _parse_value(text: str) -> Any:
@@ -191,17 +161,19 @@ def register_commands(cli):
 
     @cli.command(name="decontaminate")
     @_with_common
-    @click.option("--against", "against", multiple=True, required=True, cls=_Greedy, type=click.Path(exists=True, dir_okay=False), help="Eval files (JSONL, or .txt with one item per line); several may follow one --against.")
+    @click.argument("more_against", nargs=-1, metavar="", type=click.Path(exists=True, dir_okay=False))
+    @click.option("--against", "against", multiple=True, required=True, type=click.Path(exists=True, dir_okay=False), help="Eval files (JSONL, or .txt with one item per line); several may follow one --against.")
     @click.option("--ngram", type=int, default=13, show_default=True, help="Words per n-gram.")
     @click.option("--min-matches", type=int, default=1, show_default=True, help="Shared n-grams with one eval item needed to drop a record.")
     @click.option("--eval-fields", help="Comma-separated eval record fields to index (default: text, prompt, question, answer, ...).")
-    def decontaminate_command(source, output, rejects, field, on_bad_line, against, ngram, min_matches, eval_fields):
+    def decontaminate_command(source, output, rejects, field, on_bad_line, more_against, against, ngram, min_matches, eval_fields):
         """Drop records of SOURCE sharing word 13-grams with eval items; reasons name the set, item and span.
 
         Example: synthkit decontaminate gen.jsonl --against gsm8k_test.jsonl math_test.jsonl -o clean.jsonl
         """
         from synthkit.plugins import get_filter
 
+        against = (*against, *more_against)  # `--against A B`: click leaves B as an extra argument
         step = get_filter("decontaminate", against=list(against), n=ngram, field=field, min_matches=min_matches, eval_fields=eval_fields)
         click.echo(f"indexed {len(step)} n-grams of {step.n_items} texts from {', '.join(step.sets)}", err=True)
         _run(source, [step], output, rejects, on_bad_line)
