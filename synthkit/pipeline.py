@@ -24,7 +24,7 @@ import attrs
 from .errors import BudgetExceeded, FatalError, InputError, RecordError, TemplateError
 from .interfaces import Context, Filter, Generator, Mixer, MixReport, PromptTemplate, Teacher, Verifier
 from .jsonl import BadLine, JsonlWriter, OnBadLine, iter_records
-from .records import Lineage, Record, content_id
+from .records import Lineage, Record, Verdict, content_id
 
 __all__ = ["Pipeline", "Generate", "Drop", "Summary", "Outcome", "ProgressReporter"]
 
@@ -241,8 +241,10 @@ class _VerifyStep:
 
 
 class _FilterStep:
+    """Consecutive filters, run in one stage: each sees the survivors of the ones before, in order."""
+
     def __init__(self, filt: Filter) -> None:
-        self.filter = filt
+        self.filters = [filt]
         self.name = filt.name
 
 
@@ -327,7 +329,10 @@ class Pipeline:
         elif isinstance(step, Verifier):
             self.steps.append(_VerifyStep(step))
         elif isinstance(step, Filter):
-            self.steps.append(_FilterStep(step))
+            if self.steps and isinstance(self.steps[-1], _FilterStep):
+                self.steps[-1].filters.append(step)
+            else:
+                self.steps.append(_FilterStep(step))
         else:
             msg = f"a pipeline step must be a Generator, Filter or Verifier, got {type(step).__name__}"
             raise TypeError(msg)
@@ -543,42 +548,53 @@ class Pipeline:
             if batch[-1] is _END:
                 batch.pop()
                 done = True
-            records = [x for x in batch if isinstance(x, Record)]
-            verdicts: list[Any]
-            try:
-                verdicts = list(step.filter.check_batch(records)) if records else []
-                if len(verdicts) != len(records):
-                    msg = f"filter {step.name!r} returned {len(verdicts)} verdicts for {len(records)} records"
-                    raise RuntimeError(msg)
-            except FatalError:
-                raise
-            except Exception:  # noqa: BLE001 - check one by one, so only the records that raise fail
-                verdicts = [self._check_one(step, r) for r in records]
-            it = iter(verdicts)
-            results: list[Any] = []
-            for item in batch:
-                if not isinstance(item, Record):
-                    results.append(item)
-                    continue
-                verdict = next(it)
-                if isinstance(verdict, Outcome):
-                    results.append(verdict)
-                    continue
-                rec = item.with_verdict(verdict)
-                results.append(rec if verdict.passed else Outcome("dropped", step.name, verdict.reason, rec))
-            for r in results:
+            for r in self._filter_batch(step, batch):
                 await outq.put(r)
             await asyncio.sleep(0)
         await outq.put(_END)
 
+    def _filter_batch(self, step: _FilterStep, batch: list[Any]) -> list[Any]:
+        """Run each filter over the survivors of the ones before it, in input order."""
+        out = list(batch)
+        alive = [i for i, x in enumerate(batch) if isinstance(x, Record)]
+        for filt in step.filters:
+            results = self._check_batch(filt, [out[i] for i in alive])
+            survivors = []
+            for i, v in zip(alive, results):
+                if not isinstance(v, Verdict):
+                    out[i] = _fail(filt.name, out[i], v)
+                    continue
+                rec = out[i].with_verdict(v)
+                if v.passed:
+                    out[i] = rec
+                    survivors.append(i)
+                else:
+                    out[i] = Outcome("dropped", filt.name, v.reason, rec)
+            alive = survivors
+        return out
+
     @staticmethod
-    def _check_one(step: _FilterStep, record: Record) -> Any:
+    def _check_batch(filt: Filter, records: list[Record]) -> list[Verdict | BaseException]:
+        """Return one verdict per record, or the exception a record's check raised."""
+        if not records:
+            return []
         try:
-            return step.filter.check(record)
+            verdicts = list(filt.check_batch(records))
+            if len(verdicts) == len(records):
+                return verdicts  # type: ignore[return-value]
         except FatalError:
             raise
-        except Exception as exc:  # noqa: BLE001 - a broken check fails this record, not the run
-            return _fail(step.name, record, exc)
+        except Exception:  # noqa: BLE001, S110 - check one by one, so only the records that raise fail
+            pass
+        out: list[Verdict | BaseException] = []
+        for r in records:
+            try:
+                out.append(filt.check(r))
+            except FatalError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - a broken check fails this record, not the run
+                out.append(exc)
+        return out
 
     async def _drain(
         self,

@@ -260,3 +260,32 @@ def test_a_filter_raising_on_one_record_fails_only_that_record():
     recs = [sk.Record.create(prompt=p, id=str(i)) for i, p in enumerate(["a", "boom", "b", "c"])]
     s = sk.Pipeline(recs).filter(Picky()).run()
     assert s.kept == 3 and s.failed == {("picky", "ValueError"): 1}
+
+
+def test_consecutive_filters_see_survivors_in_order_and_record_each_verdict():
+    """Each filter sees only what the filters before it kept, in input order; kept records carry every verdict."""
+    seen: dict[str, list[str]] = {"a": [], "b": []}
+
+    class Log(sk.Filter):
+        def __init__(self, name, drop):
+            self.name, self.drop = name, drop
+
+        def check(self, record):
+            seen[self.name].append(record.id)
+            ok = record.id not in self.drop
+            return sk.Verdict(self.name, ok, "" if ok else f"{self.name} said no")
+
+    recs = [sk.Record.create(prompt="x", id=str(i)) for i in range(6)]
+    out = []
+
+    class Sink(sk.Filter):
+        name = "sink"
+
+        def check(self, record):
+            out.append(record)
+            return sk.Verdict(self.name, True)
+
+    s = sk.Pipeline(recs).filter(Log("a", {"1", "4"})).filter(Log("b", {"2"})).filter(Sink()).run()
+    assert seen == {"a": ["0", "1", "2", "3", "4", "5"], "b": ["0", "2", "3", "5"]}
+    assert s.dropped == {("a", "a said no"): 2, ("b", "b said no"): 1} and s.kept == 3
+    assert [[v.name for v in r.lineage.verdicts] for r in out] == [["a", "b"]] * 3
