@@ -250,10 +250,33 @@ class Record:
         return ""
 
     def with_verdict(self, verdict: Verdict) -> Record:
-        """Return a copy with ``verdict`` appended to the lineage."""
-        lin = attrs.evolve(self.lineage, verdicts=(*self.lineage.verdicts, verdict))
-        return attrs.evolve(self, lineage=lin)
+        """Return a copy with ``verdict`` appended to the lineage.
+
+        This runs once per record per filter, so it copies the already-validated fields
+        directly instead of through ``attrs.evolve``'s converters.
+        """
+        if not isinstance(verdict, Verdict):
+            msg = f"a verdict must be a Verdict, got {type(verdict).__name__}"
+            raise TypeError(msg)
+        lin = _copy(self.lineage, "verdicts", (*self.lineage.verdicts, verdict))
+        return _copy(self, "lineage", lin)
 
     def evolve(self, **changes: Any) -> Record:
         """Return a copy with ``changes`` applied (``attrs.evolve``)."""
         return attrs.evolve(self, **changes)
+
+
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _copy(inst: Any, field: str, value: Any) -> Any:
+    """Return a copy of a frozen attrs value with one field replaced, skipping converters."""
+    cls = type(inst)
+    names = _FIELDS.get(cls)
+    if names is None:
+        names = _FIELDS[cls] = tuple(a.name for a in attrs.fields(cls))
+    new = object.__new__(cls)
+    setattr_ = object.__setattr__
+    for name in names:
+        setattr_(new, name, value if name == field else getattr(inst, name))
+    return new

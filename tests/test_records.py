@@ -11,7 +11,7 @@ from synthkit import Lineage, Record, Verdict
 from synthkit.errors import InputError
 from synthkit.jsonl import BadLine, JsonlWriter, iter_records
 
-from .strategies import records
+from .strategies import records, verdicts
 
 
 @given(records)
@@ -104,3 +104,14 @@ def test_writer_round_trips_through_file(tmp_path):
     lines = (tmp_path / "o" / "out.jsonl").read_text().splitlines()
     assert all(json.loads(line)["id"] for line in lines)
     assert list(iter_records(tmp_path / "o" / "out.jsonl")) == recs
+
+
+@given(records, verdicts)
+def test_with_verdict_equals_evolve(record, verdict):
+    """The fast with_verdict copy equals the attrs.evolve one and leaves the original unchanged."""
+    import attrs
+
+    expected = attrs.evolve(record, lineage=attrs.evolve(record.lineage, verdicts=(*record.lineage.verdicts, verdict)))
+    before = record.to_json()
+    assert record.with_verdict(verdict) == expected
+    assert record.to_json() == before
