@@ -21,7 +21,7 @@ from typing import Any, Protocol
 
 import attrs
 
-from .errors import BudgetExceeded, FatalError, InputError, RecordError, TemplateError
+from .errors import BudgetExceeded, FatalError, InputError, RecordError, SynthkitError, TemplateError
 from .interfaces import Context, Filter, Generator, Mixer, MixReport, PromptTemplate, Teacher, Verifier
 from .jsonl import BadLine, JsonlWriter, OnBadLine, iter_records
 from .records import Lineage, Record, Verdict, content_id
@@ -366,7 +366,12 @@ class Pipeline:
         progress: ProgressReporter | None = None,
     ) -> Summary:
         """Run to the end and return the :class:`Summary` (see :meth:`arun`)."""
-        return asyncio.run(self.arun(sink, rejects=rejects, progress=progress))
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return asyncio.run(self.arun(sink, rejects=rejects, progress=progress))
+        msg = "Pipeline.run() was called inside a running event loop (a notebook or async code); use `await pipeline.arun(...)`"
+        raise SynthkitError(msg)
 
     async def arun(
         self,

@@ -289,3 +289,11 @@ def test_consecutive_filters_see_survivors_in_order_and_record_each_verdict():
     assert seen == {"a": ["0", "1", "2", "3", "4", "5"], "b": ["0", "2", "3", "5"]}
     assert s.dropped == {("a", "a said no"): 2, ("b", "b said no"): 1} and s.kept == 3
     assert [[v.name for v in r.lineage.verdicts] for r in out] == [["a", "b"]] * 3
+
+
+async def test_run_inside_a_loop_says_to_await_arun():
+    """Calling run() from async code is a clear error pointing to arun()."""
+    from synthkit.errors import SynthkitError
+
+    with pytest.raises(SynthkitError, match="await pipeline.arun"):
+        sk.Pipeline([]).run()
