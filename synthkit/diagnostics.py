@@ -370,7 +370,7 @@ def _default_embedder() -> Embedder | None:
             model = load_minilm()
         except MissingDependencyError:
             return None
-    return lambda texts: model.encode(list(texts), normalize_embeddings=True)
+    return lambda texts: model.encode(list(texts), normalize_embeddings=True, show_progress_bar=False)
 
 
 def diagnose(

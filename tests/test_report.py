@@ -19,9 +19,11 @@ import pytest
 
 from synthkit.diagnostics import diagnose
 from synthkit.report import render_report, write_report
-from tests.test_diagnostics import corpora
+from tests.test_diagnostics import HAS_EMBEDDER, corpora
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+#: warnings the collapsed set raises: seven text metrics, plus embedding coverage when a model is installed
+N_WARN = 7 + HAS_EMBEDDER
 FLAGS = [
     "--headless",
     "--no-sandbox",
@@ -73,7 +75,7 @@ def test_report_page_is_self_contained(pages):
 def test_report_says_in_plain_words_what_fired(pages):
     """The collapsed report opens with a warning banner and a verdict row per metric; the healthy one with an all-clear."""
     bad = pages["collapsed"].read_text()
-    assert 'class="banner warn"' in bad and "Collapse warnings: 7." in bad
+    assert 'class="banner warn"' in bad and f"Collapse warnings: {N_WARN}." in bad
     for key in ("distinct-2", "tail-coverage", "near-duplicates", "compression"):
         assert re.search(rf'<tr id="metric-{key}" class="warn">', bad)
     assert "Repetitive: only" in bad
@@ -167,7 +169,7 @@ def test_report_renders_in_headless_chromium_without_errors(pages, which, tmp_pa
     assert [r[0] for r in s["rows"]][:3] == ["metric-distinct-2", "metric-entropy", "metric-vocabulary"]
     assert s["scrollWidth"] <= s["innerWidth"]  # no horizontal overflow at 1280 px
     if which == "collapsed":
-        assert s["bannerClass"] == "banner warn" and s["banner"].startswith("Collapse warnings: 7.")
+        assert s["bannerClass"] == "banner warn" and s["banner"].startswith(f"Collapse warnings: {N_WARN}.")
         assert any(cls == "warn" and "Tail lost" in text for _, cls, text in s["rows"])
     else:
         assert s["bannerClass"] == "banner ok" and not any(cls == "warn" for _, cls, _ in s["rows"])
@@ -196,7 +198,7 @@ def test_report_command_prints_warnings_and_gates_with_exit_3(tmp_path):
         (tmp_path / f"{name}.jsonl").write_text("".join(json.dumps({"text": t}) + "\n" for t in c[name]))
     bad = _cli("report", "collapsed.jsonl", "--reference", "reference.jsonl", "-o", "bad.html", "--fail-on-collapse", cwd=tmp_path)
     assert bad.returncode == 3, bad.stderr
-    assert "WARN Rare-word (tail) coverage: Tail lost" in bad.stderr and "7 collapse warning(s)" in bad.stderr
+    assert "WARN Rare-word (tail) coverage: Tail lost" in bad.stderr and f"{N_WARN} collapse warning(s)" in bad.stderr
     assert (tmp_path / "bad.html").read_text().startswith("<!DOCTYPE html>")
     good = _cli("report", "healthy.jsonl", "--reference", "reference.jsonl", "-o", "good.html", "--fail-on-collapse", cwd=tmp_path)
     assert good.returncode == 0, good.stderr
