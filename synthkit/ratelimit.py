@@ -87,6 +87,14 @@ class TokenBucket:
         self._refill()
         self.tokens = min(self.capacity, self.tokens + amount)
 
+    def empty(self) -> None:
+        """Start with no tokens: for a limit adopted from a server's headers while requests are in flight.
+
+        The ``remaining`` a response reports is already stale: requests sent after it used
+        part of it. Waiting for the refill costs at most one bucket (a second of the limit).
+        """
+        self.tokens = 0.0
+
     def set_rate(self, per_minute: float, capacity: float | None = None) -> None:
         """Change the rate (e.g. to the limit a server announces)."""
         self._refill()
@@ -185,10 +193,15 @@ class Slot:
         self._done = False
 
     def ok(self, headers: Mapping[str, str] | None = None, used_tokens: int | None = None) -> None:
-        """The request succeeded; ``used_tokens`` corrects the TPM estimate."""
+        """The request succeeded; ``used_tokens`` beyond the reservation is charged to the TPM bucket.
+
+        Nothing is refunded when a request used less than it reserved: providers such as
+        OpenAI charge the limit, on arrival, the prompt plus ``max_tokens``, so a refund
+        would let the client run ahead of the server's count and trip 429s.
+        """
         lim = self.limiter
         lim.concurrency.succeeded()
-        if used_tokens is not None and lim.tpm is not None:
+        if used_tokens is not None and lim.tpm is not None and used_tokens > self.tokens:
             lim.tpm.give_back(self.tokens - used_tokens)
         if headers:
             lim.observe_headers(headers)
@@ -280,6 +293,7 @@ class RateLimiter:
             if per_minute > 0 and (self.rpm is None or self.rpm.per_minute != per_minute):
                 if self.rpm is None:
                     self.rpm = TokenBucket(per_minute)
+                    self.rpm.empty()
                 else:
                     self.rpm.set_rate(per_minute)
         tlimit = get("x-ratelimit-limit-tokens")
@@ -291,6 +305,7 @@ class RateLimiter:
             if per_minute > 0 and (self.tpm is None or self.tpm.per_minute != per_minute):
                 if self.tpm is None:
                     self.tpm = TokenBucket(per_minute, capacity=max(1.0, per_minute / 60))
+                    self.tpm.empty()
                 else:
                     self.tpm.set_rate(per_minute, capacity=max(1.0, per_minute / 60))
         for kind in ("requests", "tokens"):

@@ -148,6 +148,10 @@ class ServerSettings:
         rpm: requests per minute allowed (``None``: no limit); over it the server answers
             429 with ``Retry-After`` / ``retry-after-ms`` and sends ``x-ratelimit-*`` headers.
         burst: how many requests the RPM bucket holds (default: one second's worth).
+        tpm: tokens per minute allowed (``None``: no limit). A request is charged, on
+            arrival, its prompt tokens plus ``max_tokens`` (16 if unset) per sample, as
+            OpenAI does; over the limit the server answers 429 and sends the
+            ``x-ratelimit-*-tokens`` headers.
         faults: fault name -> probability per request, e.g. ``{"500": 0.1, "reset": 0.05}``.
         reply: the reply script (``None``: :func:`echo_reply`).
         api_key: if set, requests without ``Authorization: Bearer <api_key>`` get 401.
@@ -161,6 +165,7 @@ class ServerSettings:
     latency: float = 0.0
     rpm: float | None = None
     burst: float | None = None
+    tpm: float | None = None
     faults: Mapping[str, float] = attrs.field(factory=dict, converter=dict, validator=_check_faults)
     reply: Reply | None = None
     api_key: str | None = None
@@ -179,15 +184,16 @@ class _Bucket:
         self.tokens = self.capacity
         self.stamp = time.monotonic()
 
-    def take(self) -> tuple[bool, float]:
-        """Take one token; return (allowed, seconds until a token is available)."""
+    def take(self, amount: float = 1.0) -> tuple[bool, float]:
+        """Take ``amount`` tokens; return (allowed, seconds until that many are available)."""
         now = time.monotonic()
         self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
         self.stamp = now
-        if self.tokens >= 1:
-            self.tokens -= 1
+        need = min(amount, self.capacity)
+        if self.tokens >= need:
+            self.tokens -= amount
             return True, 0.0
-        return False, (1 - self.tokens) / self.rate
+        return False, (need - self.tokens) / self.rate
 
     def remaining(self) -> int:
         return int(self.tokens)
@@ -261,7 +267,7 @@ class FakeOpenAIServer:
             self.settings = attrs.evolve(old, **changes)
             if "seed" in changes:
                 self._rng = random.Random(self.settings.seed)
-            if "rpm" in changes or "burst" in changes:
+            if {"rpm", "burst", "tpm"} & set(changes):
                 self._reset_bucket()
         return self
 
@@ -307,6 +313,7 @@ class FakeOpenAIServer:
     def _reset_bucket(self) -> None:
         s = self.settings
         self._bucket = _Bucket(s.rpm, s.burst) if s.rpm else None
+        self._token_bucket = _Bucket(s.tpm, None) if s.tpm else None
 
     def _count(self, key: str) -> None:
         self.counts[key] = self.counts.get(key, 0) + 1
@@ -461,6 +468,22 @@ class FakeOpenAIServer:
                 headers["retry-after-ms"] = str(max(1, round(wait * 1000)))
                 return _error(429, "Rate limit reached for requests", "rate_limit_exceeded", headers)
 
+        if self._token_bucket is not None:
+            bucket = self._token_bucket
+            allowed, wait = bucket.take(_charged_tokens(body))
+            headers.update(
+                {
+                    "x-ratelimit-limit-tokens": str(int(s.tpm or 0)),
+                    "x-ratelimit-remaining-tokens": str(max(0, bucket.remaining())),
+                    "x-ratelimit-reset-tokens": _duration(max(wait, 1 / bucket.rate)),
+                }
+            )
+            if not allowed:
+                self._log_request(body, 429, None, t0, True)
+                headers["Retry-After"] = str(max(1, math.ceil(wait)))
+                headers["retry-after-ms"] = str(max(1, round(wait * 1000)))
+                return _error(429, "Rate limit reached for tokens", "rate_limit_exceeded", headers)
+
         fault = self._pick_fault(s, body)
         if s.latency:
             await asyncio.sleep(s.latency)
@@ -527,6 +550,14 @@ class FakeOpenAIServer:
             choices.append({"index": i, "message": {"role": "assistant", "content": text}, "finish_reason": finish})
         prompt_tokens = sum(count_tokens(str(m.get("content", ""))) for m in messages)
         return _envelope(body, choices, prompt_tokens, completion_tokens)
+
+
+def _charged_tokens(body: Mapping[str, Any]) -> int:
+    """What a request costs against the TPM limit on arrival: prompt tokens plus max_tokens per sample."""
+    messages = body.get("messages") if isinstance(body, Mapping) else None
+    prompt = sum(count_tokens(str(m.get("content", ""))) for m in messages or () if isinstance(m, Mapping))
+    max_tokens = body.get("max_tokens") or body.get("max_completion_tokens") or 16
+    return prompt + int(max_tokens) * int(body.get("n") or 1)
 
 
 def _envelope(body: Mapping[str, Any], choices: list[Any], prompt_tokens: int, completion_tokens: int) -> dict[str, Any]:
@@ -691,6 +722,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     s.add_argument("--latency", type=float, default=0.0, help="seconds per request")
     s.add_argument("--rpm", type=float, default=None, help="requests per minute before 429")
     s.add_argument("--burst", type=float, default=None, help="RPM bucket size (default: one second's worth)")
+    s.add_argument("--tpm", type=float, default=None, help="tokens per minute before 429")
     s.add_argument("--fault", action="append", default=[], help="NAME=RATE, e.g. 500=0.1 (repeatable)")
     s.add_argument("--api-key", default=None, help="require this bearer key")
     s.add_argument("--seed", type=int, default=0)
@@ -706,6 +738,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         latency=a.latency,
         rpm=a.rpm,
         burst=a.burst,
+        tpm=a.tpm,
         faults=_parse_faults(a.fault),
         api_key=a.api_key,
         seed=a.seed,

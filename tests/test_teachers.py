@@ -165,6 +165,40 @@ async def test_client_rpm_matches_server_limit_without_429(openai_server):
     await t.aclose()
 
 
+def _server_tokens_per_minute(server, max_tokens):
+    """Tokens the server charged its TPM limit per minute of answered requests."""
+    ok = [r for r in server.requests if r.status == 200]
+    charged = sum(1 + max_tokens for _ in ok)  # one-word prompts
+    span = ok[-1].time - ok[0].time
+    return charged / span * 60
+
+
+@pytest.mark.parametrize("client_tpm", [6000, None])
+async def test_client_tpm_stays_under_server_token_limit(openai_server, client_tpm):
+    """Against a server TPM limit, the client (given the limit, or learning it from headers) gets no 429 and uses most of it."""
+    openai_server.configure(tpm=6000)
+    t = teacher(openai_server, concurrency=32, tpm=client_tpm)
+    await asyncio.gather(*(t.complete([{"role": "user", "content": f"q{i}"}], {"max_tokens": 20}) for i in range(40)))
+    assert t.stats.rate_limited == 0 and openai_server.stats().get("status_429", 0) == 0
+    assert t.limiter.tpm is not None and t.limiter.tpm.per_minute == 6000
+    assert _server_tokens_per_minute(openai_server, 20) >= 0.6 * 6000
+    await t.aclose()
+
+
+async def test_server_tpm_limit_answers_429_with_token_headers(openai_server):
+    """A request over the server's TPM answers 429 with Retry-After and x-ratelimit-*-tokens headers."""
+    import aiohttp
+
+    openai_server.configure(tpm=600)  # 10 tokens a second, a bucket of 10
+    body = {"model": "m", "messages": [{"role": "user", "content": "hi"}], "max_tokens": 8}
+    async with aiohttp.ClientSession() as session:
+        first = await session.post(f"{openai_server.url}/chat/completions", json=body)
+        second = await session.post(f"{openai_server.url}/chat/completions", json=body)
+        assert first.status == 200 and second.status == 429
+        assert second.headers["x-ratelimit-limit-tokens"] == "600" and int(second.headers["Retry-After"]) >= 1
+        assert second.headers["x-ratelimit-remaining-tokens"] == "1"
+
+
 async def test_budget_stops_before_exceeding(openai_server):
     """With a budget, the request that could pass it raises BudgetExceeded and spend stays under it."""
     t = teacher(openai_server, budget=0.00005)  # gpt-4o-mini: ~$2e-6 a request, ~$7e-6 reserved
