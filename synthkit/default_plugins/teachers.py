@@ -267,9 +267,12 @@ def register_commands(cli):
     @click.option("--port", default=8000, show_default=True, type=int, help="Port on 127.0.0.1 (0: any free port).")
     @click.option("--latency", default=0.0, show_default=True, type=float, help="Seconds per request.")
     @click.option("--rpm", default=None, type=float, help="Requests per minute before answering 429.")
+    @click.option("--tpm", default=None, type=float, help="Tokens per minute (prompt + max_tokens) before answering 429.")
     @click.option("--fault", "faults", multiple=True, help="NAME=RATE, e.g. 500=0.1 (repeatable).")
     @click.option("--api-key", default=None, help="Require this bearer key (401 otherwise).")
-    def serve_test_command(port: int, latency: float, rpm: float | None, faults: tuple[str, ...], api_key: str | None) -> None:
+    def serve_test_command(
+        port: int, latency: float, rpm: float | None, tpm: float | None, faults: tuple[str, ...], api_key: str | None
+    ) -> None:
         """Serve a fake OpenAI-compatible API (deterministic echo replies) for tests and demos."""
         from synthkit.testing import _parse_faults, serve
 
@@ -277,6 +280,7 @@ def register_commands(cli):
             port=port,
             latency=latency,
             rpm=rpm,
+            tpm=tpm,
             faults=_parse_faults(faults),
             api_key=api_key,
             ready=lambda url: click.echo(f"serving on {url}"),
