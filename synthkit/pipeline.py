@@ -477,12 +477,12 @@ class Pipeline:
         await q.put(_END)
 
     async def _put_source_item(self, q: asyncio.Queue[Any], item: Any, summary: Summary) -> None:
-        summary.inputs += 1
         if isinstance(item, BadLine):
             item = Outcome("failed", "source", item.message, None, kind="bad_line")
         elif not isinstance(item, Record):
             msg = f"a pipeline source must yield Record objects, got {type(item).__name__}; wrap dicts with Record.from_dict"
             raise InputError(msg)
+        summary.inputs += 1
         await q.put(item)
 
     async def _stage(self, step: Any, inq: asyncio.Queue[Any], outq: asyncio.Queue[Any], summary: Summary, fatal: asyncio.Event) -> None:

@@ -297,3 +297,17 @@ async def test_run_inside_a_loop_says_to_await_arun():
 
     with pytest.raises(SynthkitError, match="await pipeline.arun"):
         sk.Pipeline([]).run()
+
+
+def test_a_source_yielding_non_records_is_named_and_done_work_is_kept(tmp_path):
+    """A source that yields a dict stops with an error saying to wrap it; records before it are written and counted."""
+    out = tmp_path / "o.jsonl"
+
+    def source():
+        yield sk.Record.create(prompt="a", id="1")
+        yield {"prompt": "b"}
+
+    with pytest.raises(InputError, match="wrap dicts with Record.from_dict") as info:
+        sk.Pipeline(source()).generate(ScriptedTeacher()).run(sink=out)
+    assert len(out.read_text().splitlines()) == 1
+    assert info.value.summary.inputs == 1 and info.value.summary.balanced
