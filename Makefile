@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.synthkit-installed
 PLUGINS := $(wildcard plugins/*)
 
-.PHONY: setup demo test bench clean
+.PHONY: setup demo test bench docs clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,7 +22,7 @@ setup: $(STAMP)
 SEMANTIC := $(VENV)/.synthkit-semantic
 $(SEMANTIC): $(STAMP)
 	@if $(BIN)/python -m pip install --quiet --no-index --no-deps 'torch==2.13.0' >/dev/null 2>&1; then \
-	  $(BIN)/python -m pip install --quiet 'torch==2.13.0' -e '.[test,semantic]'; \
+	  $(BIN)/python -m pip install --quiet 'torch==2.13.0' -e '.[test,semantic,trainers]'; \
 	else \
 	  echo "no local CPU torch wheel: semantic dedup and embedding coverage tests will be skipped"; \
 	fi
@@ -42,5 +42,9 @@ bench: setup
 	$(BIN)/python bench/dedup.py
 	$(BIN)/python bench/filters_memory.py
 
+# The documentation site, built offline into site/.
+docs: setup
+	$(BIN)/python -m mkdocs build --strict --site-dir site
+
 clean:
-	rm -rf $(VENV) out .pytest_cache .hypothesis
+	rm -rf $(VENV) out site .pytest_cache .hypothesis

@@ -56,5 +56,15 @@ def register_mixers(register: Register) -> None:
 
 
 @hookspec
+def register_exporters(register: Register) -> None:
+    """Register :class:`~synthkit.Exporter` factories for trainer formats, e.g. ``register("alpaca", Alpaca)``."""
+
+
+@hookspec
+def register_engines(register: Register) -> None:
+    """Register :class:`~synthkit.Engine` factories that run a pipeline, e.g. ``register("ray", RayEngine)``."""
+
+
+@hookspec
 def register_commands(cli: click.Group) -> None:
     """Add commands to the ``synthkit`` command-line group with ``@cli.command()``."""

@@ -36,11 +36,21 @@ __all__ = [
     "get_verifier",
     "get_filter",
     "get_mixer",
+    "get_exporter",
+    "get_engine",
     "lazy",
 ]
 
 #: The kinds of part a plugin registers, as (kind, singular noun).
-KINDS = {"teachers": "teacher", "templates": "template", "verifiers": "verifier", "filters": "filter", "mixers": "mixer"}
+KINDS = {
+    "teachers": "teacher",
+    "templates": "template",
+    "verifiers": "verifier",
+    "filters": "filter",
+    "mixers": "mixer",
+    "exporters": "exporter",
+    "engines": "engine",
+}
 
 #: Built-in plugins, registered through the same hooks as third-party ones.
 DEFAULT_PLUGINS = (
@@ -136,6 +146,7 @@ class Plugins:
         out = []
         for name, (package, version) in self.dists.items():
             parts = {k: sorted(e.name for e in reg if e.plugin == name) for k, reg in self.registries.items()}
+            parts = {k: names for k, names in parts.items() if names}
             out.append(PluginInfo(name=name, package=package, version=version, parts=parts))
         return out
 
@@ -283,3 +294,13 @@ def get_filter(name: str, **options: Any) -> Any:
 def get_mixer(name: str, **options: Any) -> Any:
     """Build the mixer ``name`` with ``options``."""
     return get_plugins().registries["mixers"].get(name, **options)
+
+
+def get_exporter(name: str, **options: Any) -> Any:
+    """Build the trainer-format exporter ``name`` (e.g. ``"openai"``, ``"sharegpt"``) with ``options``."""
+    return get_plugins().registries["exporters"].get(name, **options)
+
+
+def get_engine(name: str, **options: Any) -> Any:
+    """Build the execution engine ``name`` (``"local"``, or ``"ray"`` from synthkit-ray) with ``options``."""
+    return get_plugins().registries["engines"].get(name, **options)
