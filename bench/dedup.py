@@ -203,14 +203,14 @@ def main() -> None:
     t = str(args.threshold)
     runs = {
         "synthkit dedup --near (rensa engine)": [SYNTHKIT, "dedup", str(src), "-o", str(tmp / "sk.jsonl"), "--near", t],
-        "synthkit dedup --near --engine numpy": [SYNTHKIT, "dedup", str(src), "-o", str(tmp / "sknp.jsonl"), "--near", t, "--engine", "numpy"],
+        "synthkit dedup --near --minhash numpy": [SYNTHKIT, "dedup", str(src), "-o", str(tmp / "sknp.jsonl"), "--near", t, "--minhash", "numpy"],
         "bare rensa script": [PY, str(tmp / "rensa_bare.py"), str(src), str(tmp / "rensa.jsonl"), t],
         "bare datasketch script": [PY, str(tmp / "datasketch_bare.py"), str(src), str(tmp / "ds.jsonl"), t],
         "synthkit filter --filters empty (pipeline only)": [SYNTHKIT, "filter", str(src), "-o", str(tmp / "pass.jsonl"), "--filters", "empty"],
     }
     outs = {
         "synthkit dedup --near (rensa engine)": "sk.jsonl",
-        "synthkit dedup --near --engine numpy": "sknp.jsonl",
+        "synthkit dedup --near --minhash numpy": "sknp.jsonl",
         "bare rensa script": "rensa.jsonl",
         "bare datasketch script": "ds.jsonl",
     }

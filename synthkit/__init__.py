@@ -15,6 +15,8 @@ from .hookspecs import hookimpl
 from .interfaces import (
     Completion,
     Context,
+    Engine,
+    Exporter,
     Filter,
     Generator,
     Mixer,
@@ -27,9 +29,12 @@ from .interfaces import (
 from .records import Lineage, Record, Verdict
 
 if TYPE_CHECKING:
+    from .card import dataset_card, write_card
+    from .exporters import export
+    from .interchange import read_records, to_dataset, to_pandas, to_polars, write_records
     from .jsonl import JsonlWriter, iter_records
     from .pipeline import Drop, Generate, Pipeline, Summary
-    from .plugins import get_filter, get_mixer, get_plugins, get_teacher, get_template, get_verifier
+    from .plugins import get_engine, get_exporter, get_filter, get_mixer, get_plugins, get_teacher, get_template, get_verifier
     from .templates import JinjaTemplate
 
 __version__ = "0.1.0"
@@ -38,6 +43,8 @@ __all__ = [
     "Completion",
     "Context",
     "Drop",
+    "Engine",
+    "Exporter",
     "Filter",
     "Generate",
     "Generator",
@@ -55,6 +62,10 @@ __all__ = [
     "Usage",
     "Verdict",
     "Verifier",
+    "dataset_card",
+    "export",
+    "get_engine",
+    "get_exporter",
     "get_filter",
     "get_mixer",
     "get_plugins",
@@ -63,9 +74,21 @@ __all__ = [
     "get_verifier",
     "hookimpl",
     "iter_records",
+    "read_records",
+    "to_dataset",
+    "to_pandas",
+    "to_polars",
+    "write_records",
+    "write_card",
 ]
 
 _LAZY = {
+    "read_records": "interchange",
+    "write_records": "interchange",
+    "to_dataset": "interchange",
+    "to_pandas": "interchange",
+    "to_polars": "interchange",
+    "export": "exporters",
     "Pipeline": "pipeline",
     "Generate": "pipeline",
     "Drop": "pipeline",
@@ -73,10 +96,14 @@ _LAZY = {
     "JinjaTemplate": "templates",
     "JsonlWriter": "jsonl",
     "iter_records": "jsonl",
+    "dataset_card": "card",
+    "write_card": "card",
     "get_plugins": "plugins",
     "get_teacher": "plugins",
     "get_template": "plugins",
     "get_verifier": "plugins",
+    "get_engine": "plugins",
+    "get_exporter": "plugins",
     "get_filter": "plugins",
     "get_mixer": "plugins",
 }

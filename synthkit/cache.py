@@ -110,6 +110,10 @@ class ResponseCache:
     def __len__(self) -> int:
         return int(self._db.execute("SELECT COUNT(*) FROM responses").fetchone()[0])
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle as the path: another process (a Ray worker) opens its own connection to the same file."""
+        return (type(self), (str(self.path),))
+
     def close(self) -> None:
         self._db.close()
 
@@ -138,7 +142,11 @@ class CachedTeacher(Teacher):
 
     def __getattr__(self, name: str) -> Any:
         # stats, cost, limiter... of the wrapped teacher
-        return getattr(self.__dict__["teacher"], name)
+        try:
+            teacher = self.__dict__["teacher"]
+        except KeyError:  # not set yet: while unpickling (a Ray worker gets a copy)
+            raise AttributeError(name) from None
+        return getattr(teacher, name)
 
     def cache_identity(self) -> dict[str, Any]:
         return dict(self.identity)

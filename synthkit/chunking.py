@@ -7,7 +7,7 @@ copied word for word from it; :class:`QuoteVerifier` (the ``quote`` verifier) pa
 only if its quote occurs in its chunk (whitespace, case and quote marks normalised) and
 the question and answer are not empty.
 
-Example:
+Examples:
     >>> recs = list(chunk_text_records("Water boils at 100 C at sea level. It freezes at 0 C.", size=40))
     >>> [r.data["chunk"] for r in recs]
     ['Water boils at 100 C at sea level.', 'It freezes at 0 C.']

@@ -37,7 +37,24 @@ class _Group(click.Group):
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="synthkit")
 def cli() -> None:
-    """synthkit: build verified, deduplicated, well-mixed synthetic training data."""
+    """synthkit: build verified, deduplicated, well-mixed synthetic training data.
+
+    Generate data with a teacher model, keep what a verifier accepts, filter junk and
+    duplicates, mix it with real data and check it for collapse. Every command reads and
+    writes JSONL, one record a line, and accounts for every input. Commands, teachers,
+    verifiers, filters and mixers come from plugins: `synthkit plugins` lists them.
+    `synthkit COMMAND --help` describes a command, with an example.
+
+    Example workflow:
+
+    \b
+        synthkit generate prompts.jsonl -o answers.jsonl --model gpt-4o-mini --template cot
+        synthkit verify answers.jsonl -o verified.jsonl --verifier math --rejects wrong.jsonl
+        synthkit filter verified.jsonl -o clean.jsonl --rejects junk.jsonl
+        synthkit dedup clean.jsonl -o unique.jsonl --exact --near 0.8
+        synthkit mix --real real.jsonl --synthetic unique.jsonl -o train.jsonl --real-fraction 0.2
+        synthkit report train.jsonl --reference real.jsonl -o report.html --fail-on-collapse
+    """
 
 
 def key_values(items: tuple[str, ...], *, option: str, example: str) -> dict[str, Any]:

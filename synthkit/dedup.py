@@ -40,6 +40,7 @@ class ExactDedup(Filter):
     """
 
     name = "exact-dedup"
+    stateful = True  # the index grows as records pass: one place, input order
 
     def __init__(self, field: str | None = None) -> None:
         self.field = field
@@ -295,6 +296,7 @@ class NearDedup(Filter):
     """
 
     name = "near-dedup"
+    stateful = True  # the index grows as records pass: one place, input order
 
     def __init__(
         self,

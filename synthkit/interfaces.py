@@ -29,6 +29,8 @@ __all__ = [
     "Verifier",
     "Mixer",
     "MixReport",
+    "Engine",
+    "Exporter",
 ]
 
 #: A chat message: ``{"role": "system" | "user" | "assistant", "content": str}``.
@@ -149,9 +151,17 @@ class Generator(abc.ABC):
 
 
 class Filter(abc.ABC):
-    """A cheap synchronous check; may keep state (a dedup index), so it sees records in order."""
+    """A cheap synchronous check; may keep state (a dedup index), so it sees records in order.
+
+    Attributes:
+        stateful: ``True`` when a verdict depends on the records seen before (a dedup
+            index, a growing novelty pool). An engine that runs filters in parallel
+            (``ray``) runs a stateful filter in one place, over the records in input
+            order; a stateless one anywhere.
+    """
 
     name: str = "filter"
+    stateful: ClassVar[bool] = False
 
     @abc.abstractmethod
     def check(self, record: Record) -> Verdict:
@@ -219,3 +229,51 @@ class Mixer(abc.ABC):
     @abc.abstractmethod
     def report(self) -> MixReport:
         """What the last :meth:`mix` produced against what was asked."""
+
+
+class Engine(abc.ABC):
+    """Runs a pipeline: ``local`` (asyncio in this process) or a plugin's, such as ``ray``.
+
+    An engine gives the output the local engine gives: kept records in input order in
+    the sink, dropped and failed ones (with their reasons) in the rejects file, and the
+    same :class:`~synthkit.pipeline.Summary` counts.
+
+    Attributes:
+        name: the registered engine name.
+    """
+
+    name: str = "engine"
+
+    @abc.abstractmethod
+    def run(self, pipeline: Any, sink: Any = None, *, rejects: Any = None, progress: Any = None) -> Any:
+        """Run ``pipeline`` to the end and return its :class:`~synthkit.pipeline.Summary`.
+
+        Args:
+            pipeline: the :class:`~synthkit.Pipeline` (source, steps, seed, concurrency).
+            sink: JSONL file for kept records (``None`` discards them).
+            rejects: JSONL file for dropped and failed records.
+            progress: told of progress as records finish.
+
+        Raises:
+            FatalError: as :meth:`Pipeline.arun <synthkit.Pipeline.arun>` does; work done is written.
+        """
+
+
+class Exporter(abc.ABC):
+    """Turns a record into one row of a trainer's dataset format (OpenAI chat, ShareGPT, Alpaca...).
+
+    Attributes:
+        name: the registered exporter name (``synthkit export --format NAME``).
+    """
+
+    name: str = "exporter"
+
+    @abc.abstractmethod
+    def convert(self, record: Record) -> dict[str, Any]:
+        """Return the row for ``record``.
+
+        Raises:
+            RecordError: the format cannot express the record (no response, turns out of
+                order...); ``kind`` is a short reason such as ``"no_response"``, counted in
+                the export summary, and the record goes to the rejects file.
+        """

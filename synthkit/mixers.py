@@ -314,7 +314,8 @@ class RealFloorMixer(RatioMixer):
     Args:
         real_fraction: the least share of real data, in [0, 1].
         total: the size of the output in ``unit``; ``None`` uses all real data.
-        unit, field: as for :class:`RatioMixer`.
+        unit: as for :class:`RatioMixer`.
+        field: as for :class:`RatioMixer`.
     """
 
     name = "real-floor"
@@ -357,7 +358,8 @@ class AccumulateMixer(_Base):
             (drawn again at random) to restore it. Nothing is ever dropped.
         total: subsample the accumulated data to this size, keeping every source's share.
         shuffle: emit the records in a seeded random order instead of source by source.
-        unit, field: as for :class:`RatioMixer`.
+        unit: as for :class:`RatioMixer`.
+        field: as for :class:`RatioMixer`.
     """
 
     name = "accumulate"
@@ -582,7 +584,8 @@ class StratifiedMixer(_Strata):
         proportions: the wanted share of each stratum; by default the real data's.
         total: the largest size of the output; by default all synthetic data over
             ``1 - real_fraction``. It shrinks when a stratum has too few records to hold its share.
-        unit, field: as for :class:`RatioMixer`.
+        unit: as for :class:`RatioMixer`.
+        field: as for :class:`RatioMixer`.
     """
 
     name = "stratified"
@@ -662,7 +665,8 @@ class TailPreservingMixer(_Strata):
         buckets: the number of rarity buckets when ``key`` is ``None``.
         total: the size of the output; by default all synthetic data over ``1 - real_fraction``,
             less if the real data is too short to make up ``real_fraction`` of it.
-        unit, field: as for :class:`RatioMixer`.
+        unit: as for :class:`RatioMixer`.
+        field: as for :class:`RatioMixer`.
     """
 
     name = "tail-preserving"

@@ -21,8 +21,9 @@ from typing import Any, Protocol
 
 import attrs
 
-from .errors import BudgetExceeded, FatalError, InputError, RecordError, SynthkitError, TemplateError
-from .interfaces import Context, Filter, Generator, Mixer, MixReport, PromptTemplate, Teacher, Verifier
+from .errors import BudgetExceeded, FatalError, InputError, RecordError, TemplateError
+from .interfaces import Context, Engine, Filter, Generator, Mixer, MixReport, PromptTemplate, Teacher, Verifier
+from .interchange import is_table_source, open_writer, read_records
 from .jsonl import BadLine, JsonlWriter, OnBadLine, iter_records
 from .records import Lineage, Record, Verdict, content_id
 
@@ -260,7 +261,9 @@ class Pipeline:
     """A streaming pipeline, composed step by step.
 
     Args:
-        source: a JSONL path, or an iterable or async iterable of :class:`Record`.
+        source: a JSONL or Parquet path, a Hugging Face ``Dataset``, a pandas or polars
+            ``DataFrame`` (see :func:`~synthkit.interchange.read_records`), or an iterable or
+            async iterable of :class:`Record`.
         seed: the run's seed; per-record randomness derives from it.
         concurrency: records in flight at once in each generator or verifier step.
         on_bad_line: for a JSONL source, ``"stop"`` at a malformed line (error names
@@ -364,14 +367,18 @@ class Pipeline:
         *,
         rejects: str | Path | None = None,
         progress: ProgressReporter | None = None,
+        engine: Engine | str = "local",
     ) -> Summary:
-        """Run to the end and return the :class:`Summary` (see :meth:`arun`)."""
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:
-            return asyncio.run(self.arun(sink, rejects=rejects, progress=progress))
-        msg = "Pipeline.run() was called inside a running event loop (a notebook or async code); use `await pipeline.arun(...)`"
-        raise SynthkitError(msg)
+        """Run to the end and return the :class:`Summary` (see :meth:`arun`).
+
+        Args:
+            engine: what runs the pipeline: ``"local"`` (this process, :meth:`arun`), a
+                registered engine name such as ``"ray"`` (from ``synthkit-ray``), or an
+                :class:`~synthkit.Engine`. Every engine writes the same output.
+        """
+        from .engines import resolve_engine
+
+        return resolve_engine(engine).run(self, sink, rejects=rejects, progress=progress)
 
     async def arun(
         self,
@@ -383,7 +390,8 @@ class Pipeline:
         """Run to the end.
 
         Args:
-            sink: JSONL file for kept records (``None`` discards them; counts still kept).
+            sink: file for kept records, Parquet for ``.parquet``, else JSONL (``None``
+                discards them; counts still kept).
             rejects: JSONL file for dropped and failed records, each with a ``reject`` object.
             progress: told of progress as records finish.
 
@@ -401,7 +409,7 @@ class Pipeline:
         if self._mixer is not None:
             spool = tempfile.NamedTemporaryFile("w+", suffix=".jsonl", delete=False)  # noqa: SIM115
             spool.close()
-        out = JsonlWriter(spool.name if spool else sink)
+        out = open_writer(spool.name if spool else sink)
         rej = JsonlWriter(rejects) if rejects is not None else None
         tasks: list[asyncio.Task[Any]] = []
         try:
@@ -462,8 +470,8 @@ class Pipeline:
 
     async def _feed(self, q: asyncio.Queue[Any], summary: Summary, fatal: asyncio.Event) -> None:
         src = self.source
-        if isinstance(src, (str, Path)):
-            src = iter_records(src, on_bad_line=self.on_bad_line)
+        if is_table_source(src):  # a JSONL or Parquet path, a Dataset, a DataFrame
+            src = read_records(src, on_bad_line=self.on_bad_line)
         try:
             if isinstance(src, AsyncIterable):
                 async for item in src:
@@ -651,7 +659,7 @@ class Pipeline:
 
         sources["synthetic"] = synthetic()
         emitted_spooled = 0
-        with JsonlWriter(sink) as out:
+        with open_writer(sink) as out:
             kept = 0
             for r in mixer.mix(sources, seed=self.ctx.seed):
                 out.write(r)
@@ -670,8 +678,8 @@ class Pipeline:
 
 
 def _records(src: Any) -> Iterable[Record]:
-    if isinstance(src, (str, Path)):
-        for r in iter_records(src):
+    if is_table_source(src):
+        for r in read_records(src):
             assert isinstance(r, Record)
             yield r
     else:

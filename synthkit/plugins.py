@@ -61,6 +61,9 @@ DEFAULT_PLUGINS = (
     "synthkit.default_plugins.filters",
     "synthkit.default_plugins.mixers",
     "synthkit.default_plugins.commands",
+    "synthkit.default_plugins.interchange",
+    "synthkit.default_plugins.engines",
+    "synthkit.default_plugins.cards",
 )
 
 ENV_LOAD = "SYNTHKIT_LOAD_PLUGINS"

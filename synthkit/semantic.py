@@ -61,6 +61,7 @@ class SemanticDedup(Filter):
     """
 
     name = "semantic-dedup"
+    stateful = True  # the index grows as records pass: one place, input order
 
     def __init__(self, threshold: float = 0.9, *, field: str | None = None, model: Any = None, batch_size: int = 64) -> None:
         if not -1.0 <= threshold <= 1.0:

@@ -277,6 +277,7 @@ class NoveltyFilter(Filter):
     """
 
     name = "novelty"
+    stateful = True  # the index grows as records pass: one place, input order
 
     def __init__(
         self,
@@ -472,8 +473,9 @@ def attribute_grid(
             of them (the product is never built in memory).
         seed: the sample's seed.
 
-    >>> [r.data for r in attribute_grid({"topic": ["sets", "limits"], "difficulty": ["easy"]})]
-    [{'topic': 'sets', 'difficulty': 'easy'}, {'topic': 'limits', 'difficulty': 'easy'}]
+    Examples:
+        >>> [r.data for r in attribute_grid({"topic": ["sets", "limits"], "difficulty": ["easy"]})]
+        [{'topic': 'sets', 'difficulty': 'easy'}, {'topic': 'limits', 'difficulty': 'easy'}]
     """
     keys = list(attributes)
     values = [list(attributes[k]) for k in keys]

@@ -50,7 +50,7 @@ def _compile(name: str, part: str, source: str) -> Any:
 class JinjaTemplate(PromptTemplate):
     """A prompt template with an optional system part and a user part.
 
-    Args:
+    Attributes:
         name: the template's name (goes into lineage).
         user: jinja2 source of the user message.
         system: jinja2 source of the system message, if any.

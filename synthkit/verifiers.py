@@ -112,7 +112,10 @@ class CodeVerifier(Verifier):
     Args:
         tests_field: the data field with the tests: Python statements (usually ``assert``),
             a list of them or one string of several.
-        wall, cpu, memory_mb, processes: limits of each run (see :class:`~synthkit.sandbox.Limits`).
+        wall: wall-clock seconds of each run (see :class:`~synthkit.sandbox.Limits`).
+        cpu: CPU seconds per process of each run.
+        memory_mb: memory limit of each run, in MB.
+        processes: processes and threads at once in each run.
         allow_missing: isolation layers to run without (the default refuses to run when
             any is missing; see :data:`~synthkit.sandbox.LAYERS`).
         block: which fenced code block to take from the response: ``"last"``, ``"first"``, ``"all"``.

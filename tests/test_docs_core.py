@@ -25,7 +25,7 @@ def test_plugins_page_examples_register_and_run():
     parts = {i.name: i.parts for i in plugins.infos()}["docs_plugin"]
     assert parts == {
         "teachers": ["hello"], "templates": ["greet"], "verifiers": ["shout"], "filters": ["no-empty"],
-        "mixers": ["synthetic-only"],
+        "mixers": ["synthetic-only"], "engines": ["timed"], "exporters": ["prompt-completion"],
     }
     regs = plugins.registries
     recs = [sk.Record.create(prompt="ada", id="1")]
@@ -34,9 +34,11 @@ def test_plugins_page_examples_register_and_run():
         .generate(regs["teachers"].get("hello", greeting="HI"), template=regs["templates"].get("greet"))
         .filter(regs["filters"].get("no-empty"))
         .verify(regs["verifiers"].get("shout"))
-        .run()
+        .run(engine=regs["engines"].get("timed"))
     )
     assert s.kept == 0 and s.dropped[("shout", "not all caps")] == 1
     mixer = regs["mixers"].get("synthetic-only")
     s = sk.Pipeline(recs).generate(regs["teachers"].get("hello")).mix(mixer).run()
     assert s.kept == 1 and mixer.report.produced == {"synthetic": 1}
+    done = sk.Record.create(prompt="2+2?", response="4", id="2")
+    assert regs["exporters"].get("prompt-completion").convert(done) == {"prompt": "2+2?", "completion": "4"}

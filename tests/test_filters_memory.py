@@ -1,4 +1,4 @@
-"""Streaming memory: peak RSS of `synthkit filter` and `synthkit dedup --exact` hardly grows with the input.
+"""Streaming memory: peak RSS of `synthkit filter`, `dedup --exact` and `export` hardly grows with the input.
 
 A small version of bench/filters_memory.py (which runs a million records).
 """
@@ -25,7 +25,7 @@ def write_records(path: Path, n: int, seed: int = 0) -> None:
             else:
                 text = " ".join(rng.choice(vocab) for _ in range(rng.randint(8, 20))).capitalize() + "."
                 texts.append(text)
-            fh.write(json.dumps({"id": f"r{i}", "text": text}) + "\n")
+            fh.write(json.dumps({"id": f"r{i}", "text": text, "prompt": f"Say {i % 97}", "response": text}) + "\n")
 
 
 # A small launcher runs synthkit and reports its peak RSS: a child forked straight from pytest
@@ -46,7 +46,7 @@ def peak_rss_mb(args: list[str]) -> float:
 
 
 def test_peak_rss_does_not_grow_with_input(tmp_path):
-    """10x more records raises peak RSS by under 25 MB for filter, and dedup --exact stays far under 500 MB."""
+    """10x more records raises peak RSS by under 25 MB for filter, dedup --exact and export, all far under 500 MB."""
     small, large = tmp_path / "small.jsonl", tmp_path / "large.jsonl"
     write_records(small, 3_000)
     write_records(large, 30_000)
@@ -54,9 +54,14 @@ def test_peak_rss_does_not_grow_with_input(tmp_path):
     for name, src in (("small", small), ("large", large)):
         rss[("filter", name)] = peak_rss_mb(["filter", str(src), "-o", str(tmp_path / "f.jsonl"), "--rejects", str(tmp_path / "r.jsonl")])
         rss[("dedup", name)] = peak_rss_mb(["dedup", str(src), "-o", str(tmp_path / "d.jsonl"), "--exact"])
+        rss[("parquet", name)] = peak_rss_mb(["export", str(src), "-o", str(tmp_path / "x.parquet")])
+        rss[("openai", name)] = peak_rss_mb(["export", str(src), "-o", str(tmp_path / "x.jsonl"), "--format", "openai"])
     assert rss[("filter", "large")] - rss[("filter", "small")] < 25, rss
     # the exact-dedup index holds one hash and one id per distinct text (24k here): a few MB
     assert rss[("dedup", "large")] - rss[("dedup", "small")] < 25, rss
-    assert max(rss.values()) < 200, rss
+    # export buffers one row group (4096 records) at a time, whatever the input size
+    assert rss[("parquet", "large")] - rss[("parquet", "small")] < 25, rss
+    assert rss[("openai", "large")] - rss[("openai", "small")] < 25, rss
+    assert max(rss.values()) < 250, rss
     kept = sum(1 for _ in (tmp_path / "d.jsonl").open())
     assert 20_000 < kept < 30_000

@@ -84,6 +84,24 @@ HELLO = '''
     def register_mixers(register):
         register("first", First)
 
+    class Inline(sk.Engine):
+        name = "inline"
+        def run(self, pipeline, sink=None, *, rejects=None, progress=None):
+            return sk.get_engine("local").run(pipeline, sink, rejects=rejects, progress=progress)
+
+    @hookimpl
+    def register_engines(register):
+        register("inline", Inline)
+
+    class Pairs(sk.Exporter):
+        name = "pairs"
+        def convert(self, record):
+            return {"q": record.prompt, "a": record.response}
+
+    @hookimpl
+    def register_exporters(register):
+        register("pairs", Pairs)
+
     @hookimpl
     def register_commands(cli):
         @cli.command()
@@ -108,7 +126,8 @@ def test_third_party_plugin_is_discovered_through_its_entry_point(hello_dist):
     info = {i.name: i for i in plugins.infos()}["hello"]
     assert (info.package, info.version) == ("synthkit-hello", "1.2.3")
     assert info.parts == {
-        "teachers": ["hello"], "templates": ["greet"], "verifiers": ["shout"], "filters": ["no-empty"], "mixers": ["first"]
+        "teachers": ["hello"], "templates": ["greet"], "verifiers": ["shout"], "filters": ["no-empty"], "mixers": ["first"],
+        "engines": ["inline"], "exporters": ["pairs"],
     }
     teacher = plugins.registries["teachers"].get("hello", greeting="hi")
     assert teacher.greeting == "hi"
@@ -127,6 +146,9 @@ def test_third_party_plugin_runs_in_a_pipeline(hello_dist, fresh_plugins, monkey
     assert s.kept == 2
     s = sk.Pipeline(recs).generate(sk.get_teacher("hello", greeting="HEY")).verify("shout").run()
     assert s.kept == 1 and s.dropped[("shout", "not all caps")] == 1
+    s = sk.Pipeline(recs).generate(sk.get_teacher("hello", greeting="HEY")).verify("shout").run(engine="inline")
+    assert s.kept == 1 and s.dropped[("shout", "not all caps")] == 1
+    assert sk.get_exporter("pairs").convert(recs[0]) == {"q": "WORLD", "a": None}
 
 
 def test_plugins_command_lists_the_plugin_with_package(hello_dist):

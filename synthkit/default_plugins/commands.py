@@ -16,7 +16,16 @@ def register_commands(cli):
     @cli.command(name="plugins")
     @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
     def plugins_command(as_json: bool) -> None:
-        """List installed plugins with their package, version and every part they provide."""
+        """List installed plugins with their package, version and every part they provide.
+
+        Built-in parts are listed under synthkit's own modules; third-party plugins under
+        their entry-point name. SYNTHKIT_LOAD_PLUGINS=a,b loads only those third-party plugins.
+
+        Example:
+
+        \b
+            synthkit plugins --json
+        """
         from synthkit.plugins import KINDS, get_plugins
 
         infos = get_plugins().infos()

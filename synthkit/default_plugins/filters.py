@@ -65,13 +65,13 @@ def _parse_sets(items: tuple[str, ...]) -> dict[str, dict[str, Any]]:
     return out
 
 
-def _run(source: str, steps: list[Any], output: str, rejects: str | None, on_bad_line: str) -> None:
+def _run(source: str, steps: list[Any], output: str, rejects: str | None, on_bad_line: str, engine: Any = "local") -> None:
     from synthkit.pipeline import Pipeline
 
     pipe = Pipeline(source, on_bad_line=on_bad_line)  # type: ignore[arg-type]
     for step in steps:
         pipe = pipe.filter(step)
-    summary = pipe.run(sink=output, rejects=rejects)
+    summary = pipe.run(sink=output, rejects=rejects, engine=engine)
     click.echo(str(summary), err=True)
 
 
@@ -85,14 +85,17 @@ _common = [
 
 
 def _with_common(f: Any) -> Any:
+    from synthkit.default_plugins.engines import engine_options
+
     for deco in reversed(_common):
         f = deco(f)
-    return f
+    return engine_options(f)
 
 
 @hookimpl
 def register_commands(cli):
     """Add ``synthkit filter``, ``synthkit dedup`` and ``synthkit decontaminate``."""
+    from synthkit.default_plugins.engines import build_engine
     from synthkit.heuristics import DEFAULT_FILTERS
 
     @cli.command(name="filter")
@@ -105,16 +108,20 @@ def register_commands(cli):
     @click.option("--min-chars", type=int, help="Shortcut for --set length.min_chars=N.")
     @click.option("--max-chars", type=int, help="Shortcut for --set length.max_chars=N.")
     @click.option("--language", help="Keep only these languages (e.g. en or en,fr): adds the language filter (needs synthkit[lang]).")
-    def filter_command(source, output, rejects, field, on_bad_line, names, extra, sets, min_words, max_words, min_chars, max_chars, language):
+    def filter_command(source, output, rejects, field, on_bad_line, engine, engine_options, names, extra, sets, min_words, max_words, min_chars, max_chars, language):
         """Run heuristic filters over SOURCE (JSONL); write kept records to -o, drops (with reasons) to --rejects.
 
         The default set drops empty and truncated responses, texts outside the length bounds,
-        repetitive texts (Gopher rules) and refusals. Example:
+        repetitive texts (Gopher rules) and refusals.
 
+        Example:
+
+        \b
             synthkit filter gen.jsonl -o clean.jsonl --rejects rejected.jsonl --min-words 5 --add symbols
         """
         from synthkit.plugins import get_filter
 
+        runner = build_engine(engine, engine_options)
         order = [n.strip() for n in names.split(",") if n.strip()] + list(extra)
         options = _parse_sets(sets)
         for key, value in (("min_words", min_words), ("max_words", max_words), ("min_chars", min_chars), ("max_chars", max_chars)):
@@ -129,7 +136,7 @@ def register_commands(cli):
             if field is not None:
                 opts.setdefault("field", field)
             steps.append(get_filter(name, **opts))
-        _run(source, steps, output, rejects, on_bad_line)
+        _run(source, steps, output, rejects, on_bad_line, runner)
 
     @cli.command(name="dedup")
     @_with_common
@@ -139,25 +146,35 @@ def register_commands(cli):
     @click.option("--num-perm", type=int, default=112, show_default=True, help="MinHash signature length.")
     @click.option("--ngram", type=int, default=5, show_default=True, help="Words per shingle.")
     @click.option("--confirm", type=click.Choice(["minhash", "exact", "none"]), default="minhash", show_default=True, help="How candidate pairs are confirmed: estimated Jaccard, exact Jaccard, or not at all.")
-    @click.option("--engine", type=click.Choice(["rensa", "numpy"]), default="rensa", show_default=True, help="MinHash implementation.")
+    @click.option("--minhash", type=click.Choice(["rensa", "numpy"]), default="rensa", show_default=True, help="MinHash implementation.")
     @click.option("--semantic", type=click.FloatRange(-1.0, 1.0), metavar="COSINE", help="Also drop records whose MiniLM embedding has cosine >= COSINE with a kept one (needs synthkit[semantic]).")
-    def dedup_command(source, output, rejects, field, on_bad_line, exact, near, bands, num_perm, ngram, confirm, engine, semantic):
+    def dedup_command(source, output, rejects, field, on_bad_line, engine, engine_options, exact, near, bands, num_perm, ngram, confirm, minhash, semantic):
         """Drop duplicate records of SOURCE (JSONL), keeping the first; reasons name the kept record.
 
-        Example: synthkit dedup gen.jsonl -o unique.jsonl --exact --near 0.8 --rejects dups.jsonl
+        --exact drops repeats of the normalised text (the default), --near drops near-duplicates
+        (MinHash LSH on word shingles), --semantic drops records whose embeddings are too close.
+
+        Example:
+
+        \b
+            synthkit dedup gen.jsonl -o unique.jsonl --exact --near 0.8 --rejects dups.jsonl
         """
         from synthkit.plugins import get_filter
 
+        if engine in ("rensa", "numpy"):
+            msg = f"--engine chooses what runs the pipeline (local, ray); the MinHash implementation is --minhash {engine}"
+            raise click.BadParameter(msg, param_hint="--engine")
+        runner = build_engine(engine, engine_options)
         steps = []
         if exact or (near is None and semantic is None):
             steps.append(get_filter("exact-dedup", field=field))
         if near is not None:
             steps.append(
-                get_filter("near-dedup", threshold=near, field=field, bands=bands, num_perm=num_perm, ngram=ngram, confirm=confirm, engine=engine)
+                get_filter("near-dedup", threshold=near, field=field, bands=bands, num_perm=num_perm, ngram=ngram, confirm=confirm, engine=minhash)
             )
         if semantic is not None:
             steps.append(get_filter("semantic-dedup", threshold=semantic, field=field))
-        _run(source, steps, output, rejects, on_bad_line)
+        _run(source, steps, output, rejects, on_bad_line, runner)
 
     @cli.command(name="decontaminate")
     @_with_common
@@ -166,14 +183,20 @@ def register_commands(cli):
     @click.option("--ngram", type=int, default=13, show_default=True, help="Words per n-gram.")
     @click.option("--min-matches", type=int, default=1, show_default=True, help="Shared n-grams with one eval item needed to drop a record.")
     @click.option("--eval-fields", help="Comma-separated eval record fields to index (default: text, prompt, question, answer, ...).")
-    def decontaminate_command(source, output, rejects, field, on_bad_line, more_against, against, ngram, min_matches, eval_fields):
+    def decontaminate_command(source, output, rejects, field, on_bad_line, engine, engine_options, more_against, against, ngram, min_matches, eval_fields):
         """Drop records of SOURCE sharing word 13-grams with eval items; reasons name the set, item and span.
 
-        Example: synthkit decontaminate gen.jsonl --against gsm8k_test.jsonl math_test.jsonl -o clean.jsonl
+        Eval files are JSONL (their text fields are indexed) or .txt with one item a line.
+
+        Example:
+
+        \b
+            synthkit decontaminate gen.jsonl --against gsm8k_test.jsonl math_test.jsonl -o clean.jsonl
         """
         from synthkit.plugins import get_filter
 
         against = (*against, *more_against)  # `--against A B`: click leaves B as an extra argument
+        runner = build_engine(engine, engine_options)
         step = get_filter("decontaminate", against=list(against), n=ngram, field=field, min_matches=min_matches, eval_fields=eval_fields)
         click.echo(f"indexed {len(step)} n-grams of {step.n_items} texts from {', '.join(step.sets)}", err=True)
-        _run(source, [step], output, rejects, on_bad_line)
+        _run(source, [step], output, rejects, on_bad_line, runner)

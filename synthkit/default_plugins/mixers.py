@@ -63,14 +63,19 @@ def register_commands(cli):
     @click.option("--total", type=float, default=None, help="Size of the output (records or tokens).")
     @click.option("--key", default=None, help="stratified, tail-preserving: the field holding each record's stratum.")
     @click.option("--field", default=None, help="The text field whose tokens count with --by tokens. [default: the whole example]")
-    @click.option("--seed", type=int, default=0, show_default=True)
-    @click.option("--on-bad-line", type=click.Choice(["stop", "skip"]), default="stop", show_default=True)
+    @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the sampling and order of the mix.")
+    @click.option("--on-bad-line", type=click.Choice(["stop", "skip"]), default="stop", show_default=True, help="Stop at a malformed input line, or skip it.")
     def mix_command(real_path, synthetic_paths, output, real_fraction, strategy, unit, total, key, field, seed, on_bad_line):
         """Blend synthetic records with real ones in a stated, reproducible proportion.
 
         Records keep their lineage; records from a --synthetic file are marked
         origin "synthetic" with the file's generation (1 for the first file, ...)
         unless their lineage already says so.
+
+        Example:
+
+        \b
+            synthkit mix --real real.jsonl --synthetic gen.jsonl -o train.jsonl --real-fraction 0.2
         """
         from synthkit.jsonl import JsonlWriter
         from synthkit.plugins import get_mixer
@@ -105,12 +110,17 @@ def register_commands(cli):
     @click.option("--field", default=None, help="The field holding the text. [default: text, else response, else prompt]")
     @click.option("--fail-on-collapse", is_flag=True, help="Exit with status 3 when any collapse warning fires.")
     @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the equal-size samples.")
-    @click.option("--on-bad-line", type=click.Choice(["stop", "skip"]), default="stop", show_default=True)
+    @click.option("--on-bad-line", type=click.Choice(["stop", "skip"]), default="stop", show_default=True, help="Stop at a malformed input line, or skip it.")
     def report_command(synthetic, reference, output, field, fail_on_collapse, seed, on_bad_line):
         """Compare a synthetic set with real data and write a self-contained HTML report.
 
         Prints one line per metric; warnings go to the terminal too. With
         --fail-on-collapse the exit status is 3 when any collapse warning fires.
+
+        Example:
+
+        \b
+            synthkit report gen.jsonl --reference real.jsonl -o report.html --fail-on-collapse
         """
         from synthkit.diagnostics import diagnose
         from synthkit.report import write_report
@@ -129,7 +139,7 @@ def register_commands(cli):
     @cli.command(name="collapse-study")
     @click.option("-o", "--output-dir", "out_dir", default="collapse-study", show_default=True, type=click.Path(file_okay=False), help="Folder for the plots.")
     @click.option("--json", "json_path", default=None, type=click.Path(dir_okay=False), help="Write the per-generation results here.")
-    @click.option("--seed", type=int, default=0, show_default=True)
+    @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the study's runs.")
     @click.option("--quick", is_flag=True, help="A smaller run (fewer seeds and generations) for a smoke test.")
     def collapse_study_command(out_dir, json_path, seed, quick):
         """Reproduce model collapse and its remedies with synthkit's own mixers (under a minute on 2 cores).
@@ -137,6 +147,11 @@ def register_commands(cli):
         A Gaussian refitted generation after generation (Shumailov et al. 2024) and a
         small n-gram language model retrained on its own samples of pydoc_data.topics,
         each under replace, accumulate and a fixed real fraction (mix).
+
+        Example:
+
+        \b
+            synthkit collapse-study --quick -o collapse-plots --json results.json
         """
         from synthkit.collapse import run_study
 

@@ -157,6 +157,7 @@ async def _run(pipeline: Any, output: str, failures: str, progress: Any) -> Any:
 @hookimpl
 def register_commands(cli):
     """Add ``synthkit generate`` and ``synthkit serve-test``."""
+    from synthkit.default_plugins.engines import build_engine, engine_options
 
     @cli.command(name="generate")
     @click.argument("input_path", metavar="IN.jsonl", type=click.Path(exists=True, dir_okay=False))
@@ -182,6 +183,7 @@ def register_commands(cli):
     @click.option("--timeout", default=120.0, show_default=True, type=float, help="Seconds per request.")
     @click.option("--max-attempts", default=6, show_default=True, type=click.IntRange(1), help="Attempts per request.")
     @click.option("--seed", default=0, show_default=True, type=int, help="Run seed (recorded in lineage).")
+    @engine_options
     def generate_command(
         input_path: str,
         output: str,
@@ -203,6 +205,8 @@ def register_commands(cli):
         timeout: float,
         max_attempts: int,
         seed: int,
+        engine: str,
+        engine_options: tuple[str, ...],
     ) -> None:
         """Ask a teacher model to answer every record of IN.jsonl; write OUT.jsonl.
 
@@ -210,6 +214,12 @@ def register_commands(cli):
         go to the failures file with their error kind and attempts. Every response is
         cached as it arrives (OUT.cache.sqlite unless --cache names another file), so a
         re-run of the same command re-pays nothing already answered and gives the same output.
+        Exit status: 0 done, 1 stopped by an error (such as a rejected key), 3 stopped by --budget.
+
+        Example:
+
+        \b
+            synthkit generate prompts.jsonl -o answers.jsonl --model gpt-4o-mini --template cot -p temperature=0.7
         """
         from synthkit.errors import BudgetExceeded
         from synthkit.pipeline import Pipeline
@@ -218,6 +228,7 @@ def register_commands(cli):
         if api_key is None and teacher != "openai":
             api_key = os.environ.get("SYNTHKIT_API_KEY") or None
         sampling = _parse_params(params)
+        runner = None if dry_run else build_engine(engine, engine_options)
         if no_cache:
             cache = None
         elif cache is None:
@@ -252,7 +263,10 @@ def register_commands(cli):
             failures = str(out.with_name(out.name.removesuffix(".jsonl") + ".failures.jsonl"))
         progress = RunProgress(getattr(t, "stats", None), total=_count_lines(input_path))
         pipeline = Pipeline(input_path, seed=seed, concurrency=concurrency).generate(t, template=tmpl, params=sampling, n=n)
-        summary = asyncio.run(_run(pipeline, output, failures, progress))
+        if runner.name == "local":
+            summary = asyncio.run(_run(pipeline, output, failures, progress))
+        else:
+            summary = pipeline.run(sink=output, rejects=failures, progress=progress, engine=runner)
         click.echo(str(summary), err=True)
         stats = getattr(t, "stats", None)
         if stats is not None and stats.cost_usd is not None:
@@ -273,7 +287,17 @@ def register_commands(cli):
     def serve_test_command(
         port: int, latency: float, rpm: float | None, tpm: float | None, faults: tuple[str, ...], api_key: str | None
     ) -> None:
-        """Serve a fake OpenAI-compatible API (deterministic echo replies) for tests and demos."""
+        """Serve a fake OpenAI-compatible API (deterministic echo replies) for tests and demos.
+
+        It runs until interrupted; point a teacher at it with --base-url. Replies are
+        "echo: <last user message>"; --rpm, --tpm and --fault make it answer as a loaded
+        or failing server would (429 with Retry-After, 500, 503, timeouts...).
+
+        Example:
+
+        \b
+            synthkit serve-test --port 8000 --latency 0.05 --rpm 600 --fault 500=0.1
+        """
         from synthkit.testing import _parse_faults, serve
 
         serve(

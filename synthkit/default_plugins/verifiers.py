@@ -46,6 +46,7 @@ def _options(items: tuple[str, ...]) -> dict[str, Any]:
 @hookimpl
 def register_commands(cli):
     """Add ``synthkit verify``."""
+    from synthkit.default_plugins.engines import build_engine, engine_options
 
     @cli.command(name="verify")
     @click.argument("input_path", metavar="IN.jsonl", type=click.Path(exists=True, dir_okay=False))
@@ -56,22 +57,29 @@ def register_commands(cli):
     @click.option("--concurrency", default=None, type=click.IntRange(1), help="Records verified at once [number of CPUs].")
     @click.option("--on-bad-line", type=click.Choice(["stop", "skip"]), default="stop", show_default=True,
                   help="At a malformed input line: stop with its line number, or skip it (counted as failed).")
+    @engine_options
     def verify_command(input_path: str, output: str, verifier_name: str, rejects: str | None, options: tuple[str, ...],
-                       concurrency: int | None, on_bad_line: str) -> None:
+                       concurrency: int | None, on_bad_line: str, engine: str, engine_options: tuple[str, ...]) -> None:
         """Keep the records of IN.jsonl that pass a verifier.
 
         Each input line holds `response` and the fields its verifier needs (`answer` for
         math, `tests` as Python assert statements for code). Records that pass go to -o;
         with --rejects, every other record goes there with a `reject` object holding the reason.
+
+        Example:
+
+        \b
+            synthkit verify answers.jsonl -o verified.jsonl --verifier math --rejects wrong.jsonl
         """
         import os
 
         from synthkit.pipeline import Pipeline
         from synthkit.plugins import get_verifier
 
+        runner = build_engine(engine, engine_options)
         verifier = get_verifier(verifier_name, **_options(options))
         pipeline = Pipeline(input_path, concurrency=concurrency or os.cpu_count() or 1, on_bad_line=on_bad_line)
-        summary = pipeline.verify(verifier).run(sink=output, rejects=rejects)
+        summary = pipeline.verify(verifier).run(sink=output, rejects=rejects, engine=runner)
         click.echo(str(summary), err=True)
         if summary.stopped:
             sys.exit(1)

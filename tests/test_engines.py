@@ -1,0 +1,69 @@
+"""Engines: the built-in local engine, choosing one by name, the --engine option, stateful filters."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+import synthkit as sk
+from synthkit.cli import cli
+from synthkit.engines import LocalEngine, resolve_engine
+from synthkit.errors import UnknownNameError
+
+
+def _source(tmp_path):
+    src = tmp_path / "in.jsonl"
+    rows = [{"text": f"the record number {i % 7} is here"} for i in range(30)] + [{"text": ""}]
+    src.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return src
+
+
+def test_local_engine_by_name_object_and_default_write_the_same(tmp_path):
+    """`engine="local"`, a LocalEngine object and the default give identical files and counts."""
+    src = _source(tmp_path)
+    results = []
+    for i, engine in enumerate(("local", LocalEngine(), None)):
+        pipe = sk.Pipeline(src).filter("empty").filter("exact-dedup")
+        out, rej = tmp_path / f"{i}.jsonl", tmp_path / f"{i}.rej.jsonl"
+        s = pipe.run(out, rejects=rej) if engine is None else pipe.run(out, rejects=rej, engine=engine)
+        results.append((out.read_bytes(), rej.read_bytes(), s.kept, dict(s.dropped)))
+    assert results[0] == results[1] == results[2]
+    assert results[0][2] == 7 and sum(results[0][3].values()) == 24
+
+
+def test_unknown_engine_lists_installed_and_names_the_package(fresh_plugins, monkeypatch):
+    """An unknown engine name lists the installed engines; `ray` without synthkit-ray says what to install."""
+    from synthkit.plugins import reset_plugins
+
+    with pytest.raises(UnknownNameError, match="Available engines: .*local"):
+        resolve_engine("locall")
+    monkeypatch.setenv("SYNTHKIT_LOAD_PLUGINS", "")
+    reset_plugins()
+    with pytest.raises(UnknownNameError, match="pip install synthkit-ray"):
+        sk.Pipeline([]).run(engine="ray")
+
+
+def test_dedup_and_novelty_filters_are_stateful_and_heuristics_are_not():
+    """Filters whose verdict depends on earlier records say so, so parallel engines keep them in one place."""
+    from synthkit.dedup import ExactDedup, NearDedup
+    from synthkit.heuristics import LengthFilter
+    from synthkit.strategies import NoveltyFilter
+
+    assert ExactDedup.stateful and NearDedup.stateful and NoveltyFilter.stateful
+    assert not LengthFilter.stateful and not sk.Filter.stateful
+
+
+def test_engine_option_on_pipeline_commands(tmp_path):
+    """`--engine` is on every command that runs a pipeline, names the choices, and dedup's MinHash option moved to --minhash."""
+    for command in ("generate", "verify", "filter", "dedup", "decontaminate"):
+        res = CliRunner().invoke(cli, [command, "--help"])
+        assert "--engine NAME" in res.output and "local" in res.output, command
+    src = _source(tmp_path)
+    res = CliRunner().invoke(cli, ["dedup", str(src), "-o", str(tmp_path / "o.jsonl"), "--engine", "numpy"])
+    assert res.exit_code != 0 and "--minhash numpy" in res.output
+    res = CliRunner().invoke(cli, ["filter", str(src), "-o", str(tmp_path / "o.jsonl"), "--engine", "nope"])
+    assert res.exit_code != 0 and isinstance(res.exception, UnknownNameError)
+    res = CliRunner().invoke(cli, ["dedup", str(src), "-o", str(tmp_path / "o.jsonl"), "--near", "0.8", "--minhash", "numpy", "--engine", "local"])
+    assert res.exit_code == 0, res.output
