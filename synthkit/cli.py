@@ -41,7 +41,7 @@ def cli() -> None:
 
     Generate data with a teacher model, keep what a verifier accepts, filter junk and
     duplicates, mix it with real data and check it for collapse. Every command reads and
-    writes JSONL, one record a line, and accounts for every input. Commands, teachers,
+    writes JSONL (one record a line) or Parquet, and accounts for every input. Commands, teachers,
     verifiers, filters and mixers come from plugins: `synthkit plugins` lists them.
     `synthkit COMMAND --help` describes a command, with an example.
 
@@ -54,6 +54,8 @@ def cli() -> None:
         synthkit dedup clean.jsonl -o unique.jsonl --exact --near 0.8
         synthkit mix --real real.jsonl --synthetic unique.jsonl -o train.jsonl --real-fraction 0.2
         synthkit report train.jsonl --reference real.jsonl -o report.html --fail-on-collapse
+        synthkit export train.jsonl -o train.openai.jsonl --format openai
+        synthkit card train.jsonl -o README.md --rejects wrong.jsonl --rejects junk.jsonl
     """
 
 

@@ -22,12 +22,22 @@ from typing import Any, Protocol
 import attrs
 
 from .errors import BudgetExceeded, FatalError, InputError, RecordError, TemplateError
-from .interfaces import Context, Engine, Filter, Generator, Mixer, MixReport, PromptTemplate, Teacher, Verifier
 from .interchange import is_table_source, open_writer, read_records
+from .interfaces import (
+    Context,
+    Engine,
+    Filter,
+    Generator,
+    Mixer,
+    MixReport,
+    PromptTemplate,
+    Teacher,
+    Verifier,
+)
 from .jsonl import BadLine, JsonlWriter, OnBadLine, iter_records
 from .records import Lineage, Record, Verdict, content_id
 
-__all__ = ["Pipeline", "Generate", "Drop", "Summary", "Outcome", "ProgressReporter"]
+__all__ = ["Pipeline", "Generate", "Drop", "Summary", "Outcome", "ProgressReporter", "apply_filters"]
 
 _END = object()
 
@@ -567,24 +577,7 @@ class Pipeline:
         await outq.put(_END)
 
     def _filter_batch(self, step: _FilterStep, batch: list[Any]) -> list[Any]:
-        """Run each filter over the survivors of the ones before it, in input order."""
-        out = list(batch)
-        alive = [i for i, x in enumerate(batch) if isinstance(x, Record)]
-        for filt in step.filters:
-            results = self._check_batch(filt, [out[i] for i in alive])
-            survivors = []
-            for i, v in zip(alive, results):
-                if not isinstance(v, Verdict):
-                    out[i] = _fail(filt.name, out[i], v)
-                    continue
-                rec = out[i].with_verdict(v)
-                if v.passed:
-                    out[i] = rec
-                    survivors.append(i)
-                else:
-                    out[i] = Outcome("dropped", filt.name, v.reason, rec)
-            alive = survivors
-        return out
+        return apply_filters(step.filters, batch)
 
     @staticmethod
     def _check_batch(filt: Filter, records: list[Record]) -> list[Verdict | BaseException]:
@@ -675,6 +668,33 @@ class Pipeline:
         summary.kept = emitted_spooled
         summary.mixed_in = kept - emitted_spooled
         summary.mix = mixer.report
+
+
+def apply_filters(filters: Sequence[Filter], batch: list[Any]) -> list[Any]:
+    """Run each filter over the records of ``batch`` that passed the ones before it, in order.
+
+    Returns ``batch`` with each record replaced by the record with its verdicts, or by an
+    :class:`Outcome` (dropped, or failed when its check raised); other items pass through.
+    A :class:`~synthkit.errors.FatalError` from a check propagates. Every engine filters
+    through this, so verdicts, drops and failures are the same whatever runs the pipeline.
+    """
+    out = list(batch)
+    alive = [i for i, x in enumerate(batch) if isinstance(x, Record)]
+    for filt in filters:
+        results = Pipeline._check_batch(filt, [out[i] for i in alive])
+        survivors = []
+        for i, v in zip(alive, results):
+            if not isinstance(v, Verdict):
+                out[i] = _fail(filt.name, out[i], v)
+                continue
+            rec = out[i].with_verdict(v)
+            if v.passed:
+                out[i] = rec
+                survivors.append(i)
+            else:
+                out[i] = Outcome("dropped", filt.name, v.reason, rec)
+        alive = survivors
+    return out
 
 
 def _records(src: Any) -> Iterable[Record]:

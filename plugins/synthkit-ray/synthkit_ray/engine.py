@@ -29,8 +29,13 @@ from typing import Any
 
 from synthkit import errors
 from synthkit.errors import FatalError, InputError, SynthkitError
+from synthkit.interchange import (
+    PARQUET_SUFFIXES,
+    is_table_source,
+    open_writer,
+    read_records,
+)
 from synthkit.interfaces import Engine, Filter
-from synthkit.interchange import PARQUET_SUFFIXES, is_table_source, open_writer, read_records
 from synthkit.jsonl import BadLine, JsonlWriter
 from synthkit.pipeline import (
     Outcome,

@@ -24,8 +24,8 @@ from typing import Any
 
 from synthkit.errors import FatalError
 from synthkit.interfaces import Context, Filter, Generator
-from synthkit.pipeline import Drop, Outcome, Pipeline, _fail
-from synthkit.records import Record, Verdict
+from synthkit.pipeline import Drop, Outcome, _fail, apply_filters
+from synthkit.records import Record
 
 __all__ = ["COLUMNS", "AsyncStep", "FilterTask", "OrderedFilters", "outcome_row", "record_row", "to_table"]
 
@@ -161,23 +161,8 @@ def run_filters(filters: Sequence[Filter], rows: list[dict[str, Any]]) -> list[d
     The same rules as the local pipeline: a verdict is appended to the record's lineage, a
     failing check fails only its record, a :class:`~synthkit.errors.FatalError` stops the run.
     """
-    out: list[Any] = [_record(r) if not r["status"] else None for r in rows]
-    alive = [i for i, x in enumerate(out) if x is not None]
     try:
-        for filt in filters:
-            results = Pipeline._check_batch(filt, [out[i] for i in alive])
-            survivors = []
-            for i, v in zip(alive, results):
-                if not isinstance(v, Verdict):
-                    out[i] = _fail(filt.name, out[i], v)
-                    continue
-                rec = out[i].with_verdict(v)
-                if v.passed:
-                    out[i] = rec
-                    survivors.append(i)
-                else:
-                    out[i] = Outcome("dropped", filt.name, v.reason, rec)
-            alive = survivors
+        out = apply_filters(filters, [_record(r) if not r["status"] else None for r in rows])
     except FatalError as exc:
         return [fatal_row(r["seq"], r["sub"], exc) if not r["status"] else r for r in rows]
     return [r if x is None else _result_row(r, r["sub"], x) for r, x in zip(rows, out)]
