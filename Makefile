@@ -41,10 +41,12 @@ bench: setup
 	$(BIN)/python bench/sandbox.py
 	$(BIN)/python bench/dedup.py
 	$(BIN)/python bench/filters_memory.py
+	$(BIN)/python bench/filters_memory.py --kb
+	$(BIN)/python bench/ray_engine.py 200000
 
 # The documentation site, built offline into site/.
 docs: setup
-	$(BIN)/python -m mkdocs build --strict --site-dir site
+	NO_MKDOCS_2_WARNING=1 $(BIN)/python -m mkdocs build --strict --site-dir site
 
 clean:
 	rm -rf $(VENV) out site .pytest_cache .hypothesis
