@@ -35,6 +35,10 @@ class BadLine:
 
 def _open(path: str | Path) -> IO[str]:
     try:
+        if str(path).endswith(".gz"):
+            import gzip
+
+            return gzip.open(path, "rt", encoding="utf-8")
         return open(path, encoding="utf-8")  # noqa: SIM115
     except FileNotFoundError:
         msg = f"input file {path} does not exist"
@@ -48,7 +52,7 @@ def iter_records(path: str | Path, *, on_bad_line: OnBadLine = "stop") -> Iterat
     """Yield a :class:`Record` per non-blank line of ``path``.
 
     Args:
-        path: a JSONL file; each line a JSON object such as ``{"prompt": ...}``,
+        path: a JSONL file (gzipped when it ends in ``.gz``); each line a JSON object such as ``{"prompt": ...}``,
             ``{"text": ...}`` or a full record.
         on_bad_line: ``"stop"`` raises :class:`InputError` naming file and line;
             ``"skip"`` yields a :class:`BadLine` (the pipeline counts it as failed) and goes on.
@@ -57,7 +61,7 @@ def iter_records(path: str | Path, *, on_bad_line: OnBadLine = "stop") -> Iterat
         msg = f"on_bad_line must be 'stop' or 'skip', got {on_bad_line!r}"
         raise ValueError(msg)
     with _open(path) as fh:
-        for lineno, line in enumerate(fh, 1):
+        for lineno, line in _lines(fh, path):
             if not line.strip():
                 continue
             try:
@@ -76,6 +80,20 @@ def iter_records(path: str | Path, *, on_bad_line: OnBadLine = "stop") -> Iterat
                     )
                     raise InputError(msg) from None
                 yield bad
+
+
+def _lines(fh: IO[str], path: str | Path) -> Iterator[tuple[int, str]]:
+    """Yield ``(line number, line)``; a file that cannot be decoded stops with its name and the line reached."""
+    lineno = 0
+    try:
+        for lineno, line in enumerate(fh, 1):  # noqa: B007 - lineno is read after the loop
+            yield lineno, line
+    except (OSError, EOFError, UnicodeDecodeError) as exc:
+        msg = (
+            f"{path}:{lineno + 1}: cannot read the file ({type(exc).__name__}: {exc}); the records before this "
+            f"line were read. Give UTF-8 JSONL, or a complete gzip file for a .gz name"
+        )
+        raise InputError(msg) from None
 
 
 class JsonlWriter:

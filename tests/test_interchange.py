@@ -239,3 +239,24 @@ def test_jsonl_writer_and_table_writer_share_the_interface(tmp_path):
         assert write_records(iter(sample_records()), tmp_path / name) == 3
     assert Path(tmp_path / "r.jsonl").read_text().count("\n") == 3
     assert isinstance(JsonlWriter(None), JsonlWriter)
+
+
+def test_gzipped_jsonl_reads_like_jsonl_and_a_truncated_one_keeps_what_was_read(tmp_path):
+    """A .jsonl.gz source gives the records of the same JSONL; a cut-off gzip stops naming the file, after the good lines."""
+    import gzip
+
+    lines = "".join(json.dumps({"text": f"line {i}"}) + "\n" for i in range(500))
+    plain, packed = tmp_path / "in.jsonl", tmp_path / "in.jsonl.gz"
+    plain.write_text(lines)
+    packed.write_bytes(gzip.compress(lines.encode()))
+    assert list(read_records(packed)) == list(read_records(plain))
+    summary = Pipeline(packed).filter("exact-dedup").run(sink=tmp_path / "out.parquet")
+    assert summary.kept == 500
+
+    cut = tmp_path / "cut.jsonl.gz"
+    cut.write_bytes(packed.read_bytes()[:-40])
+    got = []
+    with pytest.raises(InputError, match=r"cut\.jsonl\.gz:\d+: cannot read the file") as info:
+        got.extend(read_records(cut))
+    assert "complete gzip file" in str(info.value)
+    assert got == list(read_records(plain))[: len(got)] and len(got) > 400
