@@ -93,7 +93,8 @@ class CostMeter:
     A request reserves its worst-case cost before it is sent (prompt estimate plus
     ``max_tokens``, or the largest completion seen so far); :meth:`reserve` raises
     :class:`BudgetExceeded` if spent plus reserved would pass the budget, so the budget
-    is not overshot by requests in flight.
+    is not overshot by requests in flight. Async callers use :meth:`areserve` and
+    :meth:`asettle`, which a meter shared between processes overrides (the ray engine's).
     """
 
     def __init__(self, model: str, *, budget: float | None = None, price: Price | None = None) -> None:
@@ -138,6 +139,14 @@ class CostMeter:
             raise BudgetExceeded(msg)
         self.reserved += amount
         return amount
+
+    async def areserve(self, prompt_tokens: int, completion_tokens: int) -> float:
+        """:meth:`reserve` for async callers; a meter whose totals live elsewhere (a Ray actor) awaits them here."""
+        return self.reserve(prompt_tokens, completion_tokens)
+
+    async def asettle(self, reserved: float, prompt_tokens: int = 0, completion_tokens: int = 0) -> float | None:
+        """:meth:`settle` for async callers (see :meth:`areserve`)."""
+        return self.settle(reserved, prompt_tokens, completion_tokens)
 
     def settle(self, reserved: float, prompt_tokens: int = 0, completion_tokens: int = 0) -> float | None:
         """Release a reservation and add the real usage; return the request's cost (``None`` if unknown)."""

@@ -120,7 +120,7 @@ class RemoteTeacher(Teacher):
         msgs = [dict(m) for m in messages]
         prompt_est = estimate_tokens(msgs)
         completion_est = self.cost.completion_guess(params) * n
-        reserved = self.cost.reserve(prompt_est, completion_est)
+        reserved = await self.cost.areserve(prompt_est, completion_est)
         used = (0, 0)
         try:
             reply = await call_with_retries(
@@ -135,7 +135,7 @@ class RemoteTeacher(Teacher):
             self.stats.errors[exc.kind] = self.stats.errors.get(exc.kind, 0) + 1
             raise
         finally:
-            cost = self.cost.settle(reserved, *used)
+            cost = await self.cost.asettle(reserved, *used)
         st = self.stats
         st.prompt_tokens += used[0]
         st.completion_tokens += used[1]

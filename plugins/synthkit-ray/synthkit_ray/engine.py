@@ -12,7 +12,10 @@ Where each part runs:
   one actor that gets the blocks in input order, so "keep the first" keeps the record
   the local engine keeps; their index lives in that actor's memory;
 * each **remote teacher's RPM/TPM limit** lives in one named actor,
-  ``synthkit-ratelimit-<run>-<n>``, that every generation actor takes permits from.
+  ``synthkit-ratelimit-<run>-<n>``, that every generation actor takes permits from;
+* each **remote teacher's cost meter and budget** live in one named actor,
+  ``synthkit-budget-<run>-<n>``, that every request reserves in and settles with, so
+  ``--budget`` holds for the whole cluster; the driver's teacher gets the run's totals.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from synthkit import errors
+from synthkit.cost import CostMeter
 from synthkit.errors import FatalError, InputError, SynthkitError
 from synthkit.interchange import (
     PARQUET_SUFFIXES,
@@ -48,6 +52,7 @@ from synthkit.pipeline import (
 from synthkit.records import Record
 from synthkit.remote import RemoteTeacher
 
+from .budget import SharedCostMeter, start_meter, take_totals
 from .limiter import SharedRateLimiter, start_limiter
 from .stages import (
     AsyncStep,
@@ -104,6 +109,7 @@ class RayEngine(Engine):
         block_size: records per block in the object store (and per batch given to a worker).
         share_limits: one RPM/TPM limit per remote teacher for the whole cluster
             (``False``: each actor applies the full limit on its own; only for comparison).
+            A teacher's ``--budget`` is one for the whole cluster either way.
 
     Example:
         >>> pipeline.run("out.jsonl", engine=RayEngine(num_cpus=2))  # doctest: +SKIP
@@ -135,6 +141,7 @@ class RayEngine(Engine):
         self.share_limits = share_limits
         self.namespace = "synthkit"
         self.limiters: dict[str, Any] = {}
+        self.meters: dict[str, Any] = {}
 
     # -- the run ------------------------------------------------------------------------
 
@@ -146,15 +153,16 @@ class RayEngine(Engine):
         rejects: str | Path | None = None,
         progress: Any = None,
     ) -> Summary:
-        self._check(pipeline)
         ensure_ray(self.address, num_cpus=self.num_cpus, namespace=self.namespace)
         import ray
 
         run_id = uuid.uuid4().hex[:8]
         summary = Summary()
         restore = self._share_limits(pipeline, run_id) if self.share_limits else []
+        metered: list[tuple[RemoteTeacher, CostMeter]] = []
         spool = None
         try:
+            self._share_meters(pipeline, run_id, metered)
             blobs = [self._ship(pipeline, step) for step in pipeline.steps]
             refs, source_error = self._load(pipeline, summary)
             if pipeline._mixer is not None:
@@ -175,9 +183,13 @@ class RayEngine(Engine):
                 Path(spool.name).unlink(missing_ok=True)
             for teacher, limiter in restore:
                 teacher.limiter = limiter
-            for handle in self.limiters.values():
-                ray.kill(handle)
-            self.limiters.clear()
+            try:
+                self._take_totals(metered)
+            finally:
+                for handle in [*self.limiters.values(), *self.meters.values()]:
+                    ray.kill(handle)
+                self.limiters.clear()
+                self.meters.clear()
             summary.elapsed = time.monotonic() - summary.started
             if progress is not None:
                 progress.close(summary)
@@ -193,18 +205,6 @@ class RayEngine(Engine):
             raise source_error
         return summary
 
-    def _check(self, pipeline: Pipeline) -> None:
-        """Refuse, before any work, what the ray engine cannot do the way the local engine does."""
-        for step in pipeline.steps:
-            for teacher in _teachers(step):
-                budget = getattr(getattr(teacher, "cost", None), "budget", None)
-                if budget is not None:
-                    msg = (
-                        f"teacher {teacher.name!r} has a budget (${budget:g}); the ray engine does not share a budget "
-                        f"across its actors yet, so it could overspend. Run without --budget, or with --engine local"
-                    )
-                    raise RayEngineError(msg)
-
     def _share_limits(self, pipeline: Pipeline, run_id: str) -> list[tuple[RemoteTeacher, Any]]:
         """Give each remote teacher a limiter whose RPM/TPM buckets are one named actor's."""
         restore = []
@@ -217,6 +217,32 @@ class RayEngine(Engine):
                 restore.append((teacher, teacher.limiter))
                 teacher.limiter = SharedRateLimiter.like(teacher.limiter, name, self.namespace)
         return restore
+
+    def _share_meters(self, pipeline: Pipeline, run_id: str, metered: list[tuple[RemoteTeacher, CostMeter]]) -> None:
+        """Give each remote teacher a cost meter whose spent and reserved totals (and budget) are one named actor's.
+
+        Each teacher and its own meter are appended to ``metered`` as it is swapped, for :meth:`_take_totals`.
+        """
+        for step in pipeline.steps:
+            for teacher in _teachers(step):
+                if not isinstance(teacher, RemoteTeacher) or isinstance(teacher.cost, SharedCostMeter):
+                    continue
+                name = f"synthkit-budget-{run_id}-{len(self.meters)}"
+                shared = SharedCostMeter.like(teacher.cost, name, self.namespace)
+                self.meters[name] = start_meter(name, self.namespace, teacher.cost)
+                metered.append((teacher, teacher.cost))
+                teacher.cost = shared
+
+    def _take_totals(self, metered: list[tuple[RemoteTeacher, CostMeter]]) -> None:
+        """Give each teacher its own meter back, holding the run's totals (spent, tokens, requests)."""
+        import ray
+
+        actors = []
+        for teacher, meter in metered:
+            actors.append(self.meters[teacher.cost.actor])
+            teacher.cost = meter
+        for (teacher, meter), handle in zip(metered, actors):
+            take_totals(meter, teacher.stats, ray.get(handle.totals.remote()))
 
     def _ship(self, pipeline: Pipeline, step: Any) -> list[Any]:
         """Return the parts of a step, checking that each pickles; one that cannot travel is named with the fix."""

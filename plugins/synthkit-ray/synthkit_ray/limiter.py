@@ -6,7 +6,8 @@ shipped, the engine swaps each remote teacher's ``limiter`` for a :class:`Shared
 its concurrency (AIMD) and ``Retry-After`` pauses stay per actor, but every request takes
 its RPM and TPM permits from one async actor, ``synthkit-ratelimit-<run>-<n>``, which
 holds the only buckets. Limits a server announces in ``x-ratelimit-limit-*`` are adopted
-there too, once, for every actor.
+there too, once, for every actor. The teacher's cost meter and budget are shared the same
+way, by a sibling actor (:mod:`synthkit_ray.budget`).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The ray engine writes what the local engine writes, shares one rate limit, and says what it cannot do."""
+"""The ray engine writes what the local engine writes, shares one rate limit and one budget, and says what it cannot do."""
 
 from __future__ import annotations
 
@@ -141,16 +141,12 @@ def test_bad_line_stops_after_writing_what_came_before(tmp_path):
     assert (tmp_path / "ray.jsonl").read_bytes() == (tmp_path / "local.jsonl").read_bytes()
 
 
-def test_budget_and_unpicklable_step_are_refused_with_the_fix(tmp_path, openai_server):
-    """A teacher budget (not shared across actors) and a step that cannot pickle are refused before any request."""
+def test_unpicklable_step_is_refused_with_the_fix(tmp_path):
+    """A step that cannot pickle is refused before any work, naming the step and the fix."""
     from synthkit_ray.engine import RayEngineError
 
     src = tmp_path / "in.jsonl"
     src.write_text(json.dumps({"prompt": "hi"}) + "\n")
-    teacher = sk.get_teacher("openai", model="gpt-4o-mini", base_url=openai_server.url, api_key="k", budget=1.0)
-    pipe = sk.Pipeline(src).generate(teacher)
-    with pytest.raises(RayEngineError, match="--engine local"):
-        pipe.run(tmp_path / "out.jsonl", engine=_engine())
 
     class Holds(sk.Filter):
         name = "holds-a-file"
@@ -163,7 +159,61 @@ def test_budget_and_unpicklable_step_are_refused_with_the_fix(tmp_path, openai_s
 
     with pytest.raises(RayEngineError, match="holds-a-file.*does not pickle"):
         sk.Pipeline(src).filter(Holds()).run(tmp_path / "out.jsonl", engine=_engine())
-    assert openai_server.request_count == 0
+    assert not (tmp_path / "out.jsonl").exists()
+
+
+def _read(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def test_budget_is_one_for_the_whole_cluster(tmp_path, openai_server):
+    """Two generation actors share one budget: the run stops naming it, spends no more, and keeps what local keeps."""
+    budget = 0.0001  # gpt-4o-mini with max_tokens=5: about $2e-6 a request, $4e-6 reserved; 300 inputs need more
+    prompts = [f"question {i}" for i in range(300)]
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(json.dumps({"prompt": p}) + "\n" for p in prompts))
+    teacher = sk.get_teacher("openai", model="gpt-4o-mini", base_url=openai_server.url, api_key="k", budget=budget)
+    pipe = sk.Pipeline(src, concurrency=4).generate(teacher, params={"max_tokens": 5})
+    summary = pipe.run(tmp_path / "out.jsonl", rejects=tmp_path / "rej.jsonl", engine=_engine())
+
+    assert summary.stopped.startswith("budget of $0.0001 reached")
+    kept = _read(tmp_path / "out.jsonl")
+    costs = [r["lineage"]["usage"]["cost_usd"] for r in kept]
+    assert len(kept) == summary.kept > 0 and all(c > 0 for c in costs)
+    assert sum(costs) <= budget
+    # every request the server saw was reserved first, so even at the cheapest request's cost they fit the budget
+    assert openai_server.request_count * min(costs) <= budget
+    # as locally: what finished before the stop, in input order; records not started are written nowhere
+    assert [r["prompt"] for r in kept] == prompts[: len(kept)]
+    assert _read(tmp_path / "rej.jsonl") == [] and summary.n_dropped == summary.n_failed == 0
+    assert summary.inputs == 300 and summary.inputs - summary.kept > 0 and not summary.balanced
+    # the teacher on the driver holds the run's totals, from every actor
+    assert sum(costs) <= teacher.cost.spent <= budget and teacher.cost.reserved == 0
+    assert teacher.stats.cost_usd == teacher.cost.spent
+    assert summary.kept <= teacher.cost.requests == teacher.stats.ok <= openai_server.request_count
+    assert teacher.stats.prompt_tokens == teacher.cost.prompt_tokens > 0
+
+
+def test_cli_generate_budget_on_ray_stops_and_reports_like_local(tmp_path, ray_cluster, openai_server):
+    """`synthkit generate --budget --engine ray` (a real subprocess) exits 3 naming the budget and prints the run's cost, as local does."""
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(json.dumps({"prompt": f"question {i}"}) + "\n" for i in range(200)))
+    env = {**os.environ, "RAY_ADDRESS": ray_cluster}
+    for engine in ("local", "ray"):
+        out = tmp_path / f"{engine}.jsonl"
+        args = [sys.executable, "-m", "synthkit", "generate", str(src), "-o", str(out), "--model", "gpt-4o-mini"]
+        args += ["--base-url", openai_server.url, "--api-key", "k", "--budget", "0.0001", "-p", "max_tokens=5"]
+        args += ["--concurrency", "4", "--engine", engine]
+        if engine == "ray":
+            args += ["--engine-option", "actors=2", "--engine-option", "block_size=16"]
+        proc = subprocess.run(args, capture_output=True, text=True, env=env, timeout=240, check=False)
+        assert proc.returncode == 3, proc.stderr
+        assert "stopped: budget of $0.0001 reached" in proc.stderr
+        cost_line = next(line for line in proc.stderr.splitlines() if line.startswith("cost: $"))
+        spent, requests = float(cost_line.split("$")[1].split()[0]), int(cost_line.split(" for ")[1].split()[0])
+        kept = _read(out)
+        assert 0 < len(kept) <= requests and spent <= 0.0001
+        assert sum(r["lineage"]["usage"]["cost_usd"] for r in kept) <= spent + 5e-7  # the CLI prints 6 decimals
 
 
 def test_parquet_and_dataset_sources_and_a_parquet_sink_equal_local(tmp_path):
