@@ -37,7 +37,7 @@ from .interfaces import (
 from .jsonl import BadLine, JsonlWriter, OnBadLine, iter_records
 from .records import Lineage, Record, Verdict, content_id
 
-__all__ = ["Pipeline", "Generate", "Drop", "Summary", "Outcome", "ProgressReporter", "apply_filters"]
+__all__ = ["Pipeline", "Generate", "Drop", "Summary", "Outcome", "ProgressReporter", "apply_filters", "run_step"]
 
 _END = object()
 
@@ -512,24 +512,14 @@ class Pipeline:
 
         async def work(record: Record) -> list[Any]:
             try:
-                if isinstance(step, _VerifyStep):
-                    verdict = await step.verifier.verify(record)
-                    record = record.with_verdict(verdict)
-                    if verdict.passed:
-                        return [record]
-                    return [Outcome("dropped", step.name, verdict.reason, record)]
-                produced = list(await step.generate(record, self.ctx))
-                if not produced:
-                    return [Outcome("dropped", step.name, "generator produced no output", record)]
-                summary.expanded += len(produced) - 1
-                return [Outcome("dropped", step.name, p.reason, p.record) if isinstance(p, Drop) else p for p in produced]
+                out = await run_step(step, record, self.ctx)
             except FatalError as exc:
                 self._stop(exc, fatal)
                 raise
-            except Exception as exc:  # noqa: BLE001 - every other error fails only this record
-                return [_fail(step.name, record, exc)]
             finally:
                 sem.release()
+            summary.expanded += len(out) - 1
+            return out
 
         async def feeder() -> None:
             while True:
@@ -668,6 +658,31 @@ class Pipeline:
         summary.kept = emitted_spooled
         summary.mixed_in = kept - emitted_spooled
         summary.mix = mixer.report
+
+
+async def run_step(step: Generator | Any, record: Record, ctx: Context) -> list[Record | Outcome]:
+    """Run a generator, or a verifier step (an object with ``verifier`` and ``name``), on one record.
+
+    Returns the records it keeps and the :class:`Outcome` of the others: a verifier's verdict
+    is appended to the lineage, a :class:`Drop` or an empty result is a drop, and any error but
+    a :class:`~synthkit.errors.FatalError` (which propagates) fails only this record. Every
+    engine runs steps through this, so the same record meets the same fate everywhere.
+    """
+    try:
+        if not isinstance(step, Generator):
+            verdict = await step.verifier.verify(record)
+            record = record.with_verdict(verdict)
+            if verdict.passed:
+                return [record]
+            return [Outcome("dropped", step.name, verdict.reason, record)]
+        produced = list(await step.generate(record, ctx))
+        if not produced:
+            return [Outcome("dropped", step.name, "generator produced no output", record)]
+        return [Outcome("dropped", step.name, p.reason, p.record) if isinstance(p, Drop) else p for p in produced]
+    except FatalError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - every other error fails only this record
+        return [_fail(step.name, record, exc)]
 
 
 def apply_filters(filters: Sequence[Filter], batch: list[Any]) -> list[Any]:

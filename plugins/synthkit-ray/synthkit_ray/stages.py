@@ -24,7 +24,7 @@ from typing import Any
 
 from synthkit.errors import FatalError
 from synthkit.interfaces import Context, Filter, Generator
-from synthkit.pipeline import Drop, Outcome, _fail, apply_filters
+from synthkit.pipeline import Outcome, apply_filters, run_step
 from synthkit.records import Record
 
 __all__ = ["COLUMNS", "AsyncStep", "FilterTask", "OrderedFilters", "outcome_row", "record_row", "to_table"]
@@ -128,22 +128,7 @@ class AsyncStep:
 
     async def _work(self, record: Record) -> list[Record | Outcome]:
         """Run the step on one record exactly as the local pipeline's stage does."""
-        step = self.step
-        try:
-            if isinstance(step, _Verify):
-                verdict = await step.verifier.verify(record)
-                record = record.with_verdict(verdict)
-                if verdict.passed:
-                    return [record]
-                return [Outcome("dropped", step.name, verdict.reason, record)]
-            produced = list(await step.generate(record, self.ctx))
-            if not produced:
-                return [Outcome("dropped", step.name, "generator produced no output", record)]
-            return [Outcome("dropped", step.name, p.reason, p.record) if isinstance(p, Drop) else p for p in produced]
-        except FatalError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - every other error fails only this record
-            return [_fail(step.name, record, exc)]
+        return await run_step(self.step, record, self.ctx)
 
     def __del__(self) -> None:
         try:
