@@ -215,8 +215,10 @@ def export(
             each with a ``reject`` object naming the reason.
         on_bad_line: ``"stop"`` at an unreadable input line or row, or ``"skip"`` it (counted as failed).
     """
-    from .interchange import open_writer, read_records
+    from .interchange import check_source, open_writer, read_records
     from .pipeline import Outcome
+
+    check_source(source)
 
     exporter: Exporter | None
     if isinstance(format, str):

@@ -31,6 +31,7 @@ __all__ = [
     "from_dataset",
     "from_hub",
     "is_table_source",
+    "check_source",
     "open_writer",
     "push_to_hub",
     "read_records",
@@ -115,6 +116,13 @@ def read_records(
         msg = f"cannot read records from a {type(source).__name__}; give a path, a Dataset, a DataFrame or an iterable of records"
         raise InputError(msg)
     yield from _from_rows(source, "records", on_bad_line)
+
+
+def check_source(source: Any) -> None:
+    """Raise :class:`InputError` now if ``source`` is a path that does not exist, before any output is opened."""
+    if isinstance(source, (str, Path)) and not Path(source).exists():
+        msg = f"input file {source} does not exist"
+        raise InputError(msg)
 
 
 def _parquet_rows(path: Path, batch_size: int) -> Iterator[dict[str, Any]]:

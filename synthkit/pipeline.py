@@ -22,7 +22,7 @@ from typing import Any, Protocol
 import attrs
 
 from .errors import BudgetExceeded, FatalError, InputError, RecordError, TemplateError
-from .interchange import is_table_source, open_writer, read_records
+from .interchange import check_source, is_table_source, open_writer, read_records
 from .interfaces import (
     Context,
     Engine,
@@ -411,6 +411,7 @@ class Pipeline:
                 run stops cleanly and ``summary.stopped`` says why. The summary is on the
                 exception as ``exc.summary``.
         """
+        check_source(self.source)  # a missing input file leaves no empty output behind
         summary = Summary()
         self._fatal = None
         self._source_error: InputError | None = None

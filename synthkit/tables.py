@@ -285,6 +285,9 @@ class TableWriter:
 
         fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".partial", dir=self.path.parent)
         os.close(fd)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # the mode an ordinary open() would give, not mkstemp's 0600
         self._tmp = Path(tmp)
         self._kinds = kinds
         self._schema = _schema(kinds)

@@ -260,3 +260,31 @@ def test_gzipped_jsonl_reads_like_jsonl_and_a_truncated_one_keeps_what_was_read(
         got.extend(read_records(cut))
     assert "complete gzip file" in str(info.value)
     assert got == list(read_records(plain))[: len(got)] and len(got) > 400
+
+
+def test_a_missing_input_leaves_no_empty_output_behind(tmp_path):
+    """`synthkit export` and a pipeline with a missing input fail naming it, and create no output file."""
+    from synthkit.exporters import export
+
+    missing = tmp_path / "nope.jsonl"
+    for out in (tmp_path / "out.parquet", tmp_path / "out.jsonl"):
+        with pytest.raises(InputError, match="nope.jsonl does not exist"):
+            export(missing, out)
+        with pytest.raises(InputError, match="nope.jsonl does not exist"):
+            Pipeline(missing).filter("empty").run(sink=out)
+        assert not out.exists()
+
+
+def test_parquet_output_gets_the_mode_an_ordinary_file_gets(tmp_path):
+    """The Parquet writer's temporary file is not left at mkstemp's 0600: the output follows the umask like JSONL does."""
+    import os
+
+    recs = [Record.create(prompt="p", response="r")]
+    old = os.umask(0o022)
+    try:
+        write_records(recs, tmp_path / "a.parquet")
+        write_records(recs, tmp_path / "a.jsonl")
+    finally:
+        os.umask(old)
+    modes = {p.suffix: p.stat().st_mode & 0o777 for p in tmp_path.iterdir()}
+    assert modes == {".parquet": 0o644, ".jsonl": 0o644}
