@@ -513,13 +513,9 @@ def _mix(stats: LineageStats) -> list[str]:
     return out
 
 
-def _fmt(x: float | None) -> str:
-    if x is None:
-        return "–"
-    return f"{x:,.0f}" if abs(x) >= 100 else f"{x:.3g}"
-
-
 def _diagnostics(diag: Diagnosis | None, reference: str | None, note: str | None) -> list[str]:
+    from .diagnostics import format_value
+
     out = ["## Diagnostics", ""]
     if note is not None:
         return [*out, note, ""]
@@ -546,7 +542,7 @@ def _diagnostics(diag: Diagnosis | None, reference: str | None, note: str | None
     else:
         out += ["No collapse warnings: the synthetic records are as diverse as real text of the same size on every metric measured.", ""]
     rows = [
-        [_cell(m.title), {"ok": "ok", "warn": "**warning**", "skipped": "skipped"}[m.status], _fmt(m.synthetic), _fmt(m.real), _cell(m.threshold), _cell(m.verdict)]
+        [_cell(m.title), {"ok": "ok", "warn": "**warning**", "skipped": "skipped"}[m.status], format_value(m.synthetic), format_value(m.real), _cell(m.threshold), _cell(m.verdict)]
         for m in diag.metrics
     ]
     out += [_table(["Metric", "Status", "Synthetic", "Real", "Threshold", "Verdict"], rows, "llrrll"), ""]

@@ -40,6 +40,7 @@ __all__ = [
     "Metric",
     "Diagnosis",
     "diagnose",
+    "format_value",
     "distinct_n",
     "entropy_bits",
     "jensen_shannon",
@@ -150,6 +151,15 @@ THRESHOLDS: dict[str, Threshold] = {
 
 #: Below this many tokens in the synthetic or the baseline sample, metrics are skipped.
 MIN_TOKENS = 300
+
+
+def format_value(x: float | None) -> str:
+    """Format a metric value for a table: ``–`` when missing, thousands grouped from 100 up, else 3 significant digits."""
+    if x is None:
+        return "–"
+    if abs(x) >= 100:
+        return f"{x:,.0f}"
+    return f"{x:.3g}"
 
 
 @attrs.frozen

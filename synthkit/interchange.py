@@ -98,6 +98,7 @@ def read_records(
         msg = f"on_bad_line must be 'stop' or 'skip', got {on_bad_line!r}"
         raise ValueError(msg)
     if isinstance(source, (str, Path)):
+        check_source(source)
         if not _is_parquet(source):
             yield from iter_records(source, on_bad_line=on_bad_line)
             return
@@ -126,9 +127,6 @@ def check_source(source: Any) -> None:
 
 
 def _parquet_rows(path: Path, batch_size: int) -> Iterator[dict[str, Any]]:
-    if not path.exists():
-        msg = f"input file {path} does not exist"
-        raise InputError(msg)
     import pyarrow as pa
 
     files = sorted(path.glob("*.parquet")) if path.is_dir() else [path]

@@ -115,12 +115,18 @@ class JsonlWriter:
         self.count = 0
 
     def write(self, obj: Record | dict[str, Any]) -> None:
+        """Write a record, or a JSON-able row, as one line."""
         if self._fh is None:
             self.count += 1
             return
-        line = obj.to_json() if isinstance(obj, Record) else json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
-        self._fh.write(line + "\n")
+        self.write_line(obj.to_json() if isinstance(obj, Record) else json.dumps(obj, ensure_ascii=False, separators=(",", ":")))
+
+    def write_line(self, line: str) -> None:
+        """Write one ready-made JSON line (without its newline)."""
         self.count += 1
+        if self._fh is None:
+            return
+        self._fh.write(line + "\n")
         now = time.monotonic()
         if now - self._last_flush >= self.flush_every:
             self._fh.flush()

@@ -13,7 +13,7 @@ import io
 from pathlib import Path
 from typing import Any
 
-from .diagnostics import THRESHOLDS, Diagnosis, Metric
+from .diagnostics import THRESHOLDS, Diagnosis, Metric, format_value
 
 __all__ = ["render_report", "write_report"]
 
@@ -48,14 +48,6 @@ def _png(fig: Any) -> str:
 
     plt.close(fig)
     return base64.b64encode(buf.getvalue()).decode("ascii")
-
-
-def _fmt(x: float | None) -> str:
-    if x is None:
-        return "–"
-    if abs(x) >= 100:
-        return f"{x:,.0f}"
-    return f"{x:.3g}"
 
 
 def _figures(diag: Diagnosis) -> list[tuple[str, str, str]]:
@@ -128,7 +120,7 @@ def _row(m: Metric) -> str:
     return (
         f'<tr id="metric-{html.escape(m.key)}" class="{m.status}"><td><span class="badge {m.status}">{label}</span></td>'
         f"<td><strong>{html.escape(m.title)}</strong></td><td>{html.escape(m.verdict)}</td>"
-        f'<td class="num">{_fmt(m.synthetic)}</td><td class="num">{_fmt(m.real)}</td><td>{why}</td></tr>'
+        f'<td class="num">{format_value(m.synthetic)}</td><td class="num">{format_value(m.real)}</td><td>{why}</td></tr>'
     )
 
 

@@ -279,6 +279,10 @@ class TableWriter:
         if len(self._rows) >= self.row_group_size:
             self._flush()
 
+    def write_line(self, line: str) -> None:
+        """Add one record or row given as a JSON line (as :meth:`JsonlWriter.write_line` takes it)."""
+        self.write(json.loads(line))
+
     def _open(self, kinds: dict[str, Kind]) -> None:
         import pyarrow as pa
         import pyarrow.parquet as pq

@@ -111,9 +111,7 @@ class SharedCostMeter(CostMeter):
     async def asettle(self, reserved: float, prompt_tokens: int = 0, completion_tokens: int = 0) -> float | None:
         """Settle in the shared actor; count the request here too and return its cost."""
         largest = await self.handle.settle.remote(reserved, prompt_tokens, completion_tokens)
-        cost = CostMeter.settle(self, 0.0, prompt_tokens, completion_tokens)
-        self.max_completion = max(self.max_completion, largest)
-        return cost
+        return self._count(largest, prompt_tokens, completion_tokens)
 
     def reserve(self, prompt_tokens: int, completion_tokens: int) -> float:
         """Reserve in the shared actor, waiting for its answer (async callers use :meth:`areserve`)."""
@@ -128,6 +126,10 @@ class SharedCostMeter(CostMeter):
         import ray
 
         largest = ray.get(self.handle.settle.remote(reserved, prompt_tokens, completion_tokens))
+        return self._count(largest, prompt_tokens, completion_tokens)
+
+    def _count(self, largest: int, prompt_tokens: int, completion_tokens: int) -> float | None:
+        """Count a settled request in this process's own totals; return its cost."""
         cost = CostMeter.settle(self, 0.0, prompt_tokens, completion_tokens)
         self.max_completion = max(self.max_completion, largest)
         return cost

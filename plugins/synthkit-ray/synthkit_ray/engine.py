@@ -21,7 +21,6 @@ Where each part runs:
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import time
 import uuid
@@ -34,7 +33,6 @@ from synthkit import errors
 from synthkit.cost import CostMeter
 from synthkit.errors import FatalError, InputError, SynthkitError
 from synthkit.interchange import (
-    PARQUET_SUFFIXES,
     is_table_source,
     open_writer,
     read_records,
@@ -345,8 +343,8 @@ class RayEngine(Engine):
         progress: Any,
     ) -> BaseException | None:
         """Run the plan and write its rows in input order; return the fatal error, if one stopped the run."""
-        out = _Lines(sink)
-        rej = _Lines(rejects)
+        out = open_writer(sink)
+        rej = JsonlWriter(rejects)  # rejects are JSONL, as the local engine writes them
         fatal: BaseException | None = None
         rows_out = 0
         try:
@@ -370,14 +368,14 @@ class RayEngine(Engine):
                         break
                     rows_out += 1
                     if not status:
-                        out.write(line)
+                        out.write_line(line)
                         summary.kept += 1
                     else:
                         if status == "dropped":
                             summary.dropped[(step, reason_key(why))] += 1
                         else:
                             summary.failed[(step, why)] += 1
-                        rej.write(line)
+                        rej.write_line(line)
                     if progress is not None:
                         progress.update(summary)
                 if fatal is not None:
@@ -446,35 +444,3 @@ def _rebuild_error(kind: str, message: str) -> BaseException:
     if isinstance(cls, type) and issubclass(cls, FatalError):
         return cls(message)
     return FatalError(f"{kind}: {message}")
-
-
-class _Lines:
-    """Writes ready-made JSON lines (the workers made them exactly as the local writer would); ``None`` discards.
-
-    A ``.parquet`` path gets the local engine's Parquet writer, fed the parsed lines.
-    """
-
-    def __init__(self, path: str | Path | None) -> None:
-        self.fh = None
-        self.table = None
-        if path is not None and Path(path).suffix.lower() in PARQUET_SUFFIXES:
-            self.table = open_writer(path)
-        elif path is not None:
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-            self.fh = open(path, "w", encoding="utf-8")  # noqa: SIM115
-
-    def write(self, line: str) -> None:
-        if self.table is not None:
-            self.table.write(json.loads(line))
-        elif self.fh is not None:
-            self.fh.write(line + "\n")
-
-    def close(self) -> None:
-        if self.table is not None:
-            self.table.close()
-            self.table = None
-        if self.fh is not None:
-            self.fh.flush()
-            os.fsync(self.fh.fileno())
-            self.fh.close()
-            self.fh = None
