@@ -92,7 +92,7 @@ def test_every_record_is_exported_or_rejected_with_a_kind(rec, fmt):
 @pytest.mark.parametrize("suffix", [".jsonl", ".parquet"])
 def test_hf_datasets_loads_every_format(tmp_path, suffix):
     """datasets.load_dataset('json'/'parquet') reads each format's output with the expected columns."""
-    datasets = pytest.importorskip("datasets")
+    import datasets
     write_records(sample(), tmp_path / "in.jsonl")
     builder = "json" if suffix == ".jsonl" else "parquet"
     for fmt, column in (("openai", "messages"), ("sharegpt", "conversations"), ("alpaca", "instruction")):
@@ -119,7 +119,7 @@ def _tokenizer():
 def test_trl_reads_openai_and_sharegpt_as_conversations(tmp_path):
     """TRL sees both outputs as conversational, applies a chat template to OpenAI rows and converts ShareGPT keys to chatml."""
     pytest.importorskip("trl")
-    datasets = pytest.importorskip("datasets")
+    import datasets
     from trl.data_utils import (
         apply_chat_template,
         is_conversational,

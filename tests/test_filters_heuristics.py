@@ -257,7 +257,6 @@ def test_refusal_custom_and_head_only():
 
 def test_language_filter_keeps_allowed_language():
     """English prose passes an English filter; French prose is dropped naming the detected language."""
-    pytest.importorskip("py3langid")
     f = LanguageFilter(languages="en")
     assert f.check(rec(PROSE)).passed
     v = f.check(rec("Le comité s'est réuni mardi pour examiner le budget de l'année prochaine et publier un plan."))
@@ -266,7 +265,6 @@ def test_language_filter_keeps_allowed_language():
 
 def test_language_filter_skips_short_text_and_checks_confidence():
     """Texts under min_chars pass unchecked; min_confidence drops an uncertain guess."""
-    pytest.importorskip("py3langid")
     f = LanguageFilter(languages=["en"], min_chars=20)
     assert f.check(rec("ok")).passed
     strict = LanguageFilter(languages=["en"], min_confidence=0.999999)

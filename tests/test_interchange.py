@@ -64,7 +64,7 @@ def test_parquet_round_trip_keeps_records_equal(tmp_path_factory, rs, group):
 @given(st.lists(parquet_records, min_size=1, max_size=20))
 def test_jsonl_parquet_dataset_round_trip(tmp_path_factory, rs):
     """JSONL -> Parquet -> HF Dataset (load_dataset on the file) -> JSONL keeps every field and the lineage."""
-    datasets = pytest.importorskip("datasets")
+    import datasets
     tmp = tmp_path_factory.mktemp("rt")
     write_records(rs, tmp / "a.jsonl")
     write_records(plain(read_records(tmp / "a.jsonl")), tmp / "b.parquet")
@@ -77,7 +77,6 @@ def test_jsonl_parquet_dataset_round_trip(tmp_path_factory, rs):
 @given(st.lists(parquet_records, max_size=20))
 def test_dataset_and_frames_round_trip(rs):
     """to_dataset, to_pandas and to_polars give tables that read_records turns back into the same records."""
-    pytest.importorskip("datasets")
     assert plain(read_records(to_dataset(rs))) == rs
     assert plain(read_records(to_pandas(rs))) == rs
     assert plain(read_records(to_polars(rs))) == rs
@@ -169,7 +168,7 @@ def test_bad_parquet_row_stops_or_is_skipped(tmp_path):
 
 def test_unreadable_sources_are_named(tmp_path):
     """A missing file, a non-Parquet .parquet file and a DatasetDict each give an error saying what to do."""
-    datasets = pytest.importorskip("datasets")
+    import datasets
     with pytest.raises(InputError, match="does not exist"):
         list(read_records(tmp_path / "nope.parquet"))
     (tmp_path / "fake.parquet").write_text('{"prompt": "x"}\n')
@@ -182,7 +181,6 @@ def test_unreadable_sources_are_named(tmp_path):
 
 def test_from_hub_streams_local_files(tmp_path):
     """from_hub wraps datasets.load_dataset (streaming) and works on local JSON and Parquet files."""
-    pytest.importorskip("datasets")
     write_records(sample_records(), tmp_path / "r.parquet")
     write_records(sample_records(), tmp_path / "r.jsonl")
     assert plain(from_hub("parquet", data_files=str(tmp_path / "r.parquet"))) == sample_records()
@@ -193,7 +191,7 @@ def test_from_hub_streams_local_files(tmp_path):
 
 def test_push_to_hub_hands_the_records_as_a_dataset(monkeypatch):
     """push_to_hub gives Dataset.push_to_hub a Dataset holding the records (the Hub itself is not reachable here)."""
-    datasets = pytest.importorskip("datasets")
+    import datasets
     seen = {}
 
     def capture(self, repo_id, **kwargs):

@@ -8,7 +8,6 @@ import pytest
 @pytest.fixture(scope="session")
 def ray_cluster():
     """A local Ray with 2 CPUs and no dashboard or usage statistics; yields its address."""
-    pytest.importorskip("ray")
     import ray
     from synthkit_ray.engine import ensure_ray
 
