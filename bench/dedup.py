@@ -141,7 +141,7 @@ def build(n_docs: int, twin_frac: float, seed: int, edits: tuple[int, int] = (1,
 
 def true_jaccards(docs: list[dict], pairs: list[tuple[str, str]]) -> list[float]:
     sys.path.insert(0, str(HERE.parent))
-    from synthkit.ngrams import word_ngrams, words
+    from synthkit.filters.ngrams import word_ngrams, words
 
     by_id = {d["id"]: d["text"] for d in docs}
     out = []

@@ -97,7 +97,7 @@ def measure(records: int, tmp: Path, kb: bool = False) -> dict[str, dict[str, fl
         "synthkit dedup --exact": [SYNTHKIT, "dedup", str(src), "-o", str(tmp / "d.jsonl"), "--exact", "--rejects", str(tmp / "dr.jsonl")],
         "synthkit export -o x.parquet": [SYNTHKIT, "export", str(src), "-o", str(tmp / "x.parquet")],
         "synthkit export -o x.jsonl --format openai": [SYNTHKIT, "export", str(src), "-o", str(tmp / "x.jsonl"), "--format", "openai"],
-        "python -c 'import synthkit' (baseline)": [PY, "-c", "import synthkit.pipeline, synthkit.dedup, numpy"],
+        "python -c 'import synthkit' (baseline)": [PY, "-c", "import synthkit.pipeline, synthkit.filters.dedup, numpy"],
     }
     out = {}
     for name, cmd in commands.items():

@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 import synthkit as sk
-from synthkit.heuristics import DEFAULT_FILTERS
+from synthkit.filters.heuristics import DEFAULT_FILTERS
 
 
 def corpus(path: Path, n: int) -> None:

@@ -21,8 +21,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from synthkit.records import Record
-from synthkit.sandbox import probe_layers
-from synthkit.verifiers import CodeVerifier
+from synthkit.verify.sandbox import probe_layers
+from synthkit.verify.code import CodeVerifier
 
 SOLUTION = "```python\ndef add(a, b):\n    return a + b\n```"
 TESTS = ["assert add(1, 2) == 3", "assert add(-1, 1) == 0", "assert add(0, 0) == 0"]

@@ -130,7 +130,7 @@ def make_teacher(teacher):
 
 
 def make_openai_teacher(url: str):
-    from synthkit.openai_client import OpenAITeacher
+    from synthkit.teachers.openai_client import OpenAITeacher
 
     return make_teacher(OpenAITeacher("gpt-4o-mini", base_url=url, api_key="sk-bench", concurrency=100))
 
@@ -180,7 +180,7 @@ async def overhead(total: int, rounds: int) -> dict[str, dict[str, float]]:
 
 
 async def rate_limit(seconds: float, rpm: float, client_rpm: float | None) -> dict[str, float]:
-    from synthkit.openai_client import OpenAITeacher
+    from synthkit.teachers.openai_client import OpenAITeacher
 
     proc, url = start_server("--latency", "0.05", "--rpm", str(rpm))
     try:

@@ -7,15 +7,13 @@ Heavy modules load lazily, so ``import synthkit`` stays fast.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
-
-from .errors import SynthkitError
-from .hookspecs import hookimpl
-from .interfaces import (
+from synthkit._lazy import exports
+from synthkit.errors import SynthkitError
+from synthkit.hookspecs import hookimpl
+from synthkit.interfaces import (
     Completion,
     Context,
-    Engine,
+    Drop,
     Exporter,
     Filter,
     Generator,
@@ -26,16 +24,7 @@ from .interfaces import (
     Usage,
     Verifier,
 )
-from .records import Lineage, Record, Verdict
-
-if TYPE_CHECKING:
-    from .card import dataset_card, write_card
-    from .exporters import export
-    from .interchange import read_records, to_dataset, to_pandas, to_polars, write_records
-    from .jsonl import JsonlWriter, iter_records
-    from .pipeline import Drop, Generate, Pipeline, Summary
-    from .plugins import get_engine, get_exporter, get_filter, get_mixer, get_plugins, get_teacher, get_template, get_verifier
-    from .templates import JinjaTemplate
+from synthkit.records import Lineage, Record, Verdict
 
 __version__ = "0.1.0"
 
@@ -54,6 +43,7 @@ __all__ = [
     "Mixer",
     "MixReport",
     "Pipeline",
+    "Plan",
     "PromptTemplate",
     "Record",
     "Summary",
@@ -75,6 +65,7 @@ __all__ = [
     "hookimpl",
     "iter_records",
     "read_records",
+    "resolve",
     "to_dataset",
     "to_pandas",
     "to_polars",
@@ -82,42 +73,34 @@ __all__ = [
     "write_card",
 ]
 
-_LAZY = {
-    "read_records": "interchange",
-    "write_records": "interchange",
-    "to_dataset": "interchange",
-    "to_pandas": "interchange",
-    "to_polars": "interchange",
-    "export": "exporters",
-    "Pipeline": "pipeline",
-    "Generate": "pipeline",
-    "Drop": "pipeline",
-    "Summary": "pipeline",
-    "JinjaTemplate": "templates",
-    "JsonlWriter": "jsonl",
-    "iter_records": "jsonl",
-    "dataset_card": "card",
-    "write_card": "card",
-    "get_plugins": "plugins",
-    "get_teacher": "plugins",
-    "get_template": "plugins",
-    "get_verifier": "plugins",
-    "get_engine": "plugins",
-    "get_exporter": "plugins",
-    "get_filter": "plugins",
-    "get_mixer": "plugins",
-}
-
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        msg = f"module 'synthkit' has no attribute {name!r}"
-        raise AttributeError(msg)
-    value = getattr(importlib.import_module(f".{module}", __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = exports(
+    __name__,
+    {
+        "read_records": "io.interchange",
+        "write_records": "io.interchange",
+        "to_dataset": "io.interchange",
+        "to_pandas": "io.interchange",
+        "to_polars": "io.interchange",
+        "export": "io.exporters",
+        "JsonlWriter": "io.jsonl",
+        "iter_records": "io.jsonl",
+        "dataset_card": "io.card",
+        "write_card": "io.card",
+        "Pipeline": "pipeline.builder",
+        "Plan": "pipeline.plan",
+        "Summary": "pipeline.summary",
+        "Engine": "pipeline.engine",
+        "Generate": "generators.generate",
+        "JinjaTemplate": "templates.jinja",
+        "get_plugins": "plugins",
+        "get_teacher": "plugins",
+        "get_template": "plugins",
+        "get_verifier": "plugins",
+        "get_engine": "plugins",
+        "get_exporter": "plugins",
+        "get_filter": "plugins",
+        "get_mixer": "plugins",
+        "resolve": "plugins",
+    },
+    globals(),
+)

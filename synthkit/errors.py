@@ -11,6 +11,7 @@ __all__ = [
     "PluginLoadError",
     "DuplicateNameError",
     "UnknownNameError",
+    "OptionError",
     "InputError",
     "TemplateError",
     "RecordError",
@@ -42,6 +43,10 @@ class UnknownNameError(PluginError, KeyError):
 
     def __str__(self) -> str:  # KeyError would repr() the message
         return str(self.args[0]) if self.args else ""
+
+
+class OptionError(SynthkitError, TypeError):
+    """An option a part does not take, or a value of the wrong type; the message lists the options."""
 
 
 class InputError(SynthkitError):

@@ -3,19 +3,25 @@
 Core steps: :class:`Generator` (async, may fan out), :class:`Filter` (sync, cheap,
 may keep state such as a dedup index), :class:`Mixer` (several sources in, one
 stream out). Plugin-supplied parts: :class:`Teacher`, :class:`PromptTemplate`,
-:class:`Verifier`.
+:class:`Verifier`, :class:`Exporter`. What runs them is an engine
+(:class:`synthkit.pipeline.Engine`).
+
+A part that asks teachers says which (:meth:`Generator.teachers`) and can be copied
+with other teachers (:meth:`Generator.with_teachers`), so an engine can hand a teacher
+shared limits without touching the caller's objects.
 """
 
 from __future__ import annotations
 
 import abc
+import copy
 import random
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import Any, ClassVar
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any, ClassVar, TypeVar
 
 import attrs
 
-from .records import Record, Verdict, content_id
+from synthkit.records import Record, Verdict, content_id
 
 __all__ = [
     "Message",
@@ -29,12 +35,29 @@ __all__ = [
     "Verifier",
     "Mixer",
     "MixReport",
-    "Engine",
+    "Drop",
+    "Swap",
+    "copy_with",
     "Exporter",
 ]
 
 #: A chat message: ``{"role": "system" | "user" | "assistant", "content": str}``.
 Message = Mapping[str, Any]
+
+#: Replaces one teacher by another (an engine's way to hand teachers shared limits).
+Swap = Callable[["Teacher"], "Teacher"]
+
+_P = TypeVar("_P")
+
+
+def copy_with(part: _P, **changes: Any) -> _P:
+    """Return a shallow copy of a part with some attributes replaced; the original is left as it is.
+
+    For :meth:`Generator.with_teachers` and its kin: ``copy_with(self, teacher=self.teacher.with_teachers(swap))``.
+    """
+    new = copy.copy(part)
+    vars(new).update(changes)
+    return new
 
 
 @attrs.frozen
@@ -110,6 +133,14 @@ class Teacher(abc.ABC):
     async def aclose(self) -> None:  # noqa: B027 - optional hook
         """Release connections; called once when the run ends."""
 
+    def teachers(self) -> tuple[Teacher, ...]:
+        """This teacher and, for a wrapper (such as the cache), the teachers it wraps, outermost first."""
+        return (self,)
+
+    def with_teachers(self, swap: Swap) -> Teacher:
+        """Return ``swap(self)``; a wrapper returns a copy of itself around ``inner.with_teachers(swap)``."""
+        return swap(self)
+
 
 class PromptTemplate(abc.ABC):
     """Turns a record into chat messages. Its :attr:`hash` goes into lineage."""
@@ -130,6 +161,18 @@ class PromptTemplate(abc.ABC):
         """
 
 
+@attrs.frozen
+class Drop:
+    """Returned by a generator among its records to drop one sample with a reason.
+
+    The pipeline counts it as dropped by the generator's step and writes ``record`` (with
+    whatever lineage the generator gave it) to the rejects file.
+    """
+
+    record: Record
+    reason: str
+
+
 class Generator(abc.ABC):
     """An async step that turns one record into zero or more records."""
 
@@ -139,7 +182,7 @@ class Generator(abc.ABC):
     async def generate(self, record: Record, ctx: Context) -> Sequence[Record]:
         """Return the records made from ``record`` (an empty list drops it).
 
-        Among the records, a :class:`~synthkit.pipeline.Drop` drops one sample with a
+        Among the records, a :class:`Drop` drops one sample with a
         reason (for example a sample that failed verification after its last attempt).
 
         Raises:
@@ -148,6 +191,17 @@ class Generator(abc.ABC):
 
     async def aclose(self) -> None:  # noqa: B027 - optional hook
         """Release resources; called once when the run ends."""
+
+    def teachers(self) -> tuple[Teacher, ...]:
+        """Every teacher this part asks (wrapped ones included); none by default."""
+        return ()
+
+    def with_teachers(self: _P, swap: Swap) -> _P:
+        """Return a copy that asks ``teacher.with_teachers(swap)`` instead of each of its teachers.
+
+        A part without teachers returns itself. The original is left as it was.
+        """
+        return self
 
 
 class Filter(abc.ABC):
@@ -183,6 +237,17 @@ class Verifier(abc.ABC):
 
     async def aclose(self) -> None:  # noqa: B027 - optional hook
         """Release resources; called once when the run ends."""
+
+    def teachers(self) -> tuple[Teacher, ...]:
+        """Every teacher this part asks (wrapped ones included); none by default."""
+        return ()
+
+    def with_teachers(self: _P, swap: Swap) -> _P:
+        """Return a copy that asks ``teacher.with_teachers(swap)`` instead of each of its teachers.
+
+        A part without teachers returns itself. The original is left as it was.
+        """
+        return self
 
 
 @attrs.frozen
@@ -229,34 +294,6 @@ class Mixer(abc.ABC):
     @abc.abstractmethod
     def report(self) -> MixReport:
         """What the last :meth:`mix` produced against what was asked."""
-
-
-class Engine(abc.ABC):
-    """Runs a pipeline: ``local`` (asyncio in this process) or a plugin's, such as ``ray``.
-
-    An engine gives the output the local engine gives: kept records in input order in
-    the sink, dropped and failed ones (with their reasons) in the rejects file, and the
-    same :class:`~synthkit.pipeline.Summary` counts.
-
-    Attributes:
-        name: the registered engine name.
-    """
-
-    name: str = "engine"
-
-    @abc.abstractmethod
-    def run(self, pipeline: Any, sink: Any = None, *, rejects: Any = None, progress: Any = None) -> Any:
-        """Run ``pipeline`` to the end and return its :class:`~synthkit.pipeline.Summary`.
-
-        Args:
-            pipeline: the :class:`~synthkit.Pipeline` (source, steps, seed, concurrency).
-            sink: JSONL file for kept records (``None`` discards them).
-            rejects: JSONL file for dropped and failed records.
-            progress: told of progress as records finish.
-
-        Raises:
-            FatalError: as :meth:`Pipeline.arun <synthkit.Pipeline.arun>` does; work done is written.
-        """
 
 
 class Exporter(abc.ABC):

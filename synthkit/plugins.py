@@ -10,16 +10,18 @@ from __future__ import annotations
 import difflib
 import functools
 import importlib
+import inspect
 import importlib.metadata as md
 import os
-from collections.abc import Callable, Iterable
+import sys
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import attrs
 import pluggy
 
-from . import hookspecs
-from .errors import DuplicateNameError, PluginLoadError, UnknownNameError
+from synthkit import hookspecs
+from synthkit.errors import DuplicateNameError, OptionError, PluginLoadError, UnknownNameError
 
 __all__ = [
     "KINDS",
@@ -39,6 +41,7 @@ __all__ = [
     "get_exporter",
     "get_engine",
     "lazy",
+    "resolve",
 ]
 
 #: The kinds of part a plugin registers, as (kind, singular noun).
@@ -54,16 +57,14 @@ KINDS = {
 
 #: Built-in plugins, registered through the same hooks as third-party ones.
 DEFAULT_PLUGINS = (
-    "synthkit.default_plugins.templates",
-    "synthkit.default_plugins.strategies",
     "synthkit.default_plugins.teachers",
+    "synthkit.default_plugins.templates",
     "synthkit.default_plugins.verifiers",
     "synthkit.default_plugins.filters",
     "synthkit.default_plugins.mixers",
-    "synthkit.default_plugins.commands",
-    "synthkit.default_plugins.interchange",
+    "synthkit.default_plugins.exporters",
     "synthkit.default_plugins.engines",
-    "synthkit.default_plugins.cards",
+    "synthkit.default_plugins.commands",
 )
 
 ENV_LOAD = "SYNTHKIT_LOAD_PLUGINS"
@@ -153,16 +154,50 @@ class Plugins:
             out.append(PluginInfo(name=name, package=package, version=version, parts=parts))
         return out
 
-    def call_each(self, hook: str, **kwargs: Any) -> None:
-        """Call ``hook`` plugin by plugin, naming the plugin if it raises."""
-        for impl in getattr(self.pm.hook, hook).get_hookimpls():
-            try:
-                impl.function(**{k: kwargs[k] for k in impl.argnames})
-            except (DuplicateNameError, PluginLoadError):
-                raise
-            except Exception as exc:
-                msg = f"plugin {impl.plugin_name!r} raised in {hook}: {type(exc).__name__}: {exc}"
-                raise PluginLoadError(msg) from exc
+    def call(self, hook: str, **kwargs: Any) -> None:
+        """Call ``hook`` through pluggy (ordering and wrappers as pluggy documents), naming the plugin if one raises."""
+        caller = getattr(self.pm.hook, hook)
+        try:
+            caller(**kwargs)
+        except (DuplicateNameError, PluginLoadError):
+            raise
+        except Exception as exc:
+            plugin = _raiser(caller, exc)
+            package = self.dists.get(plugin, ("unknown", ""))[0]
+            msg = f"plugin {plugin!r} (package {package}) raised in {hook}: {type(exc).__name__}: {exc}"
+            raise PluginLoadError(msg) from exc
+
+
+def _impl_codes(caller: Any) -> dict[Any, str]:
+    """Map the code object of each implementation of a hook to its plugin's name."""
+    codes = {}
+    for impl in caller.get_hookimpls():
+        fn = getattr(impl.function, "__func__", impl.function)
+        code = getattr(fn, "__code__", None)
+        if code is not None:
+            codes[code] = impl.plugin_name
+    return codes
+
+
+def _calling_plugin(caller: Any, frame: Any) -> str:
+    """Return the plugin whose hook implementation is on the stack at or above ``frame``."""
+    codes = _impl_codes(caller)
+    while frame is not None:
+        if frame.f_code in codes:
+            return codes[frame.f_code]
+        frame = frame.f_back
+    return "unknown"
+
+
+def _raiser(caller: Any, exc: BaseException) -> str:
+    """Return the plugin whose hook implementation raised ``exc``."""
+    codes = _impl_codes(caller)
+    tb = exc.__traceback__
+    found = "unknown"
+    while tb is not None:
+        found = codes.get(tb.tb_frame.f_code, found)
+        tb = tb.tb_next
+    return found
 
 
 def _version(package: str) -> str:
@@ -231,27 +266,21 @@ def load_plugins(*, entry_points: bool = True, extra: Iterable[object] = (), onl
 
 
 def _register_kind(plugins: Plugins, kind: str, reg: Registry) -> None:
-    hook = getattr(plugins.pm.hook, f"register_{kind}")
-    for impl in reversed(hook.get_hookimpls()):
-        package = plugins.dists.get(impl.plugin_name, ("unknown", ""))[0]
+    caller = getattr(plugins.pm.hook, f"register_{kind}")
 
-        def register(name: str, factory: Callable[..., Any], *, summary: str = "", _p: str = impl.plugin_name) -> None:
-            reg.add(Entry(name=name, factory=factory, plugin=_p, summary=summary), package)
+    def register(name: str, factory: Callable[..., Any], *, summary: str = "") -> None:
+        plugin = _calling_plugin(caller, sys._getframe(1))  # noqa: SLF001 - which plugin's implementation is registering
+        package = plugins.dists.get(plugin, ("unknown", ""))[0]
+        reg.add(Entry(name=name, factory=factory, plugin=plugin, summary=summary), package)
 
-        try:
-            impl.function(register=register)
-        except (DuplicateNameError, PluginLoadError):
-            raise
-        except Exception as exc:
-            msg = f"plugin {impl.plugin_name!r} (package {package}) raised in register_{kind}: {type(exc).__name__}: {exc}"
-            raise PluginLoadError(msg) from exc
+    plugins.call(f"register_{kind}", register=register)
 
 
 def lazy(module: str, attr: str) -> Callable[..., Any]:
     """Return a factory that imports ``module`` only when the part is built, then calls ``attr``.
 
     Built-ins register with it so that listing plugins imports no heavy library:
-    ``register("math", lazy("synthkit.verifiers", "MathVerifier"))``.
+    ``register("math", lazy("synthkit.verify.math", "MathVerifier"))``.
     """
 
     def factory(*args: Any, **options: Any) -> Any:
@@ -259,8 +288,20 @@ def lazy(module: str, attr: str) -> Callable[..., Any]:
 
     factory.__name__ = attr
     factory.__qualname__ = attr
+    factory.__synthkit_target__ = _Target(module, attr)  # type: ignore[attr-defined] - for option checks
     factory.__doc__ = f"Build :class:`{module}.{attr}`."
     return factory
+
+
+class _Target:
+    """What a lazy factory builds, imported only when its signature is asked for."""
+
+    def __init__(self, module: str, attr: str) -> None:
+        self.module = module
+        self.attr = attr
+
+    def load(self) -> Any:
+        return getattr(importlib.import_module(self.module), self.attr)
 
 
 @functools.cache
@@ -274,36 +315,145 @@ def reset_plugins() -> None:
     get_plugins.cache_clear()
 
 
+#: Parts that first-party distributions provide, for the hint when one is not installed.
+FIRST_PARTY = {
+    ("engine", "ray"): "synthkit-ray",
+    ("teacher", "litellm"): "synthkit-litellm",
+    ("teacher", "procedural"): "synthkit-procedural",
+    ("verifier", "procedural"): "synthkit-procedural",
+}
+
+_NOUNS = {noun: kind for kind, noun in KINDS.items()}
+
+
+def _interface(noun: str) -> type:
+    from synthkit import interfaces
+
+    if noun == "engine":
+        from synthkit.pipeline.engine import Engine
+
+        return Engine
+    return {
+        "teacher": interfaces.Teacher,
+        "template": interfaces.PromptTemplate,
+        "verifier": interfaces.Verifier,
+        "filter": interfaces.Filter,
+        "mixer": interfaces.Mixer,
+        "exporter": interfaces.Exporter,
+    }[noun]
+
+
+def resolve(kind: str, part: Any, /, **options: Any) -> Any:
+    """Return ``part`` if it already is a part of ``kind``, else build the registered part of that name with ``options``.
+
+    The one way synthkit turns "a name or an object" into a part, in Python and on the CLI.
+
+    Args:
+        kind: the part's kind, singular: ``"teacher"``, ``"template"``, ``"verifier"``,
+            ``"filter"``, ``"mixer"``, ``"exporter"`` or ``"engine"``.
+        part: an object of that kind (``options`` must then be empty), or a registered name.
+        options: the options the named part is built with.
+
+    Raises:
+        UnknownNameError: no installed plugin registers the name; the message lists what is
+            installed, the closest name, and the package of a first-party part.
+        OptionError: an option the part does not take (with the closest one and the list).
+    """
+    if kind not in _NOUNS:
+        msg = f"unknown kind of part {kind!r}; kinds are {', '.join(_NOUNS)}"
+        raise ValueError(msg)
+    if not isinstance(part, str):
+        if not isinstance(part, _interface(kind)):
+            msg = f"a {kind} must be a registered name or a {_interface(kind).__name__}, got {type(part).__name__}"
+            raise TypeError(msg)
+        if options:
+            msg = f"options {sorted(options)} were given with a ready-made {kind} {getattr(part, 'name', part)!r}; build it with them instead"
+            raise OptionError(msg)
+        return part
+    registry = get_plugins().registries[_NOUNS[kind]]
+    try:
+        entry = registry.entry(part)
+    except UnknownNameError as exc:
+        package = FIRST_PARTY.get((kind, part))
+        if package is None:
+            raise
+        msg = f"{exc} The {part!r} {kind} comes with the {package} distribution: pip install {package}"
+        raise UnknownNameError(msg) from None
+    check_options(entry.factory, options, what=f"{kind} {part!r}")
+    return entry.factory(**options)
+
+
+def option_names(factory: Callable[..., Any]) -> list[str] | None:
+    """Return the keyword options ``factory`` takes, or ``None`` when it takes any (``**options``)."""
+    target = getattr(factory, "__synthkit_target__", factory)
+    if isinstance(target, _Target):
+        target = target.load()
+    # a class whose __init__ passes **options on to its base takes the base's options too
+    inits = [c.__init__ for c in target.__mro__ if "__init__" in vars(c)] if isinstance(target, type) else [target]
+    names: list[str] = []
+    for init in inits:
+        try:
+            sig = inspect.signature(init)
+        except (TypeError, ValueError):
+            return None
+        more = False
+        for p in sig.parameters.values():
+            if p.kind is p.VAR_KEYWORD:
+                more = True
+            elif p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD) and p.name != "self" and p.name not in names:
+                names.append(p.name)
+        if not more:
+            return names
+    return None
+
+
+def check_options(factory: Callable[..., Any], options: Mapping[str, Any], *, what: str) -> None:
+    """Refuse an option ``factory`` does not take, naming the closest one and every one it takes.
+
+    Raises:
+        OptionError: e.g. ``unknown option 'min_wrds' for filter 'length'; did you mean 'min_words'? options: ...``.
+    """
+    names = option_names(factory)
+    if names is None:
+        return
+    for key in options:
+        if key not in names:
+            close = difflib.get_close_matches(key, names, n=1, cutoff=0.5)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            msg = f"unknown option {key!r} for {what}{hint} options: {', '.join(names) or 'none'}"
+            raise OptionError(msg)
+
+
 def get_teacher(name: str, **options: Any) -> Any:
     """Build the teacher ``name`` (e.g. ``"openai"``, ``"procedural"``) with ``options``."""
-    return get_plugins().registries["teachers"].get(name, **options)
+    return resolve("teacher", name, **options)
 
 
 def get_template(name: str, **options: Any) -> Any:
     """Build the prompt template ``name`` with ``options``."""
-    return get_plugins().registries["templates"].get(name, **options)
+    return resolve("template", name, **options)
 
 
 def get_verifier(name: str, **options: Any) -> Any:
     """Build the verifier ``name`` with ``options``."""
-    return get_plugins().registries["verifiers"].get(name, **options)
+    return resolve("verifier", name, **options)
 
 
 def get_filter(name: str, **options: Any) -> Any:
     """Build the filter ``name`` with ``options``."""
-    return get_plugins().registries["filters"].get(name, **options)
+    return resolve("filter", name, **options)
 
 
 def get_mixer(name: str, **options: Any) -> Any:
     """Build the mixer ``name`` with ``options``."""
-    return get_plugins().registries["mixers"].get(name, **options)
+    return resolve("mixer", name, **options)
 
 
 def get_exporter(name: str, **options: Any) -> Any:
     """Build the trainer-format exporter ``name`` (e.g. ``"openai"``, ``"sharegpt"``) with ``options``."""
-    return get_plugins().registries["exporters"].get(name, **options)
+    return resolve("exporter", name, **options)
 
 
 def get_engine(name: str, **options: Any) -> Any:
     """Build the execution engine ``name`` (``"local"``, or ``"ray"`` from synthkit-ray) with ``options``."""
-    return get_plugins().registries["engines"].get(name, **options)
+    return resolve("engine", name, **options)

@@ -1,4 +1,11 @@
-"""The record model: one example with its content and its full lineage."""
+"""The record model: one example with its content and its full lineage.
+
+Records, lineage and verdicts are immutable values, and so is everything they hold:
+``data``, ``messages``, ``params``, ``usage`` and ``attempts`` are deeply frozen (dicts
+become read-only mappings, lists become tuples), so assigning into any part raises and a
+copy never shares mutable state with its original. ``to_dict`` gives plain JSON-able
+dicts and lists back, and the JSON of a record round-trips byte for byte.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +16,8 @@ from typing import Any, Literal
 
 import attrs
 
-from .errors import InputError
+from synthkit._frozen import FrozenDict, freeze, thaw
+from synthkit.errors import InputError
 
 __all__ = ["Verdict", "Lineage", "Record", "RESERVED_KEYS", "content_id"]
 
@@ -28,7 +36,7 @@ def content_id(obj: Any) -> str:
     return hashlib.sha256(_canonical(obj).encode()).hexdigest()[:16]
 
 
-def _messages(value: Sequence[Mapping[str, Any]] | None) -> tuple[dict[str, Any], ...] | None:
+def _messages(value: Sequence[Mapping[str, Any]] | None) -> tuple[Mapping[str, Any], ...] | None:
     if value is None:
         return None
     out = []
@@ -36,7 +44,7 @@ def _messages(value: Sequence[Mapping[str, Any]] | None) -> tuple[dict[str, Any]
         if not isinstance(m, Mapping) or "role" not in m or "content" not in m:
             msg = f"messages[{i}] must be an object with 'role' and 'content', got {m!r}"
             raise InputError(msg)
-        out.append(dict(m))
+        out.append(freeze(m))
     return tuple(out)
 
 
@@ -96,14 +104,14 @@ class Lineage:
     model: str | None = None
     template: str | None = None
     template_hash: str | None = None
-    params: Mapping[str, Any] = attrs.field(factory=dict, converter=dict)
+    params: Mapping[str, Any] = attrs.field(factory=FrozenDict, converter=freeze)
     seed: int | None = None
     parents: tuple[str, ...] = attrs.field(default=(), converter=tuple)
     generation: int = 0
     verdicts: tuple[Verdict, ...] = attrs.field(default=(), converter=_verdicts)
     finish_reason: str | None = None
-    usage: Mapping[str, Any] = attrs.field(factory=dict, converter=dict)
-    attempts: tuple[Mapping[str, Any], ...] = attrs.field(default=(), converter=tuple)
+    usage: Mapping[str, Any] = attrs.field(factory=FrozenDict, converter=freeze)
+    attempts: tuple[Mapping[str, Any], ...] = attrs.field(default=(), converter=freeze)
 
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-able dict; empty and ``None`` fields are left out."""
@@ -112,10 +120,8 @@ class Lineage:
             v = getattr(self, a.name)
             if a.name == "verdicts":
                 v = [x.to_dict() for x in v]
-            elif isinstance(v, tuple):
-                v = [dict(x) if isinstance(x, Mapping) else x for x in v]
-            elif isinstance(v, Mapping):
-                v = dict(v)
+            else:
+                v = thaw(v)
             if v is None or v == [] or v == {}:
                 continue
             d[a.name] = v
@@ -144,9 +150,9 @@ class Record:
 
     id: str
     prompt: str | None = None
-    messages: tuple[dict[str, Any], ...] | None = attrs.field(default=None, converter=_messages)
+    messages: tuple[Mapping[str, Any], ...] | None = attrs.field(default=None, converter=_messages)
     response: str | None = None
-    data: Mapping[str, Any] = attrs.field(factory=dict, converter=dict, validator=_check_data)
+    data: Mapping[str, Any] = attrs.field(factory=FrozenDict, converter=freeze, validator=_check_data)
     lineage: Lineage = attrs.field(factory=Lineage)
 
     @classmethod
@@ -161,8 +167,8 @@ class Record:
         id: str | None = None,  # noqa: A002
     ) -> Record:
         """Build a record; without an ``id``, one is derived from the content."""
-        data = dict(data or {})
-        msgs = [dict(m) for m in messages] if messages is not None else None
+        data = data or {}
+        msgs = messages
         if id is None:
             id = content_id({"prompt": prompt, "messages": msgs, "response": response, "data": data})  # noqa: A001
         return cls(id=id, prompt=prompt, messages=msgs, response=response, data=data, lineage=lineage or Lineage())
@@ -198,10 +204,10 @@ class Record:
         if self.prompt is not None:
             d["prompt"] = self.prompt
         if self.messages is not None:
-            d["messages"] = [dict(m) for m in self.messages]
+            d["messages"] = thaw(self.messages)
         if self.response is not None:
             d["response"] = self.response
-        d.update(self.data)
+        d.update(thaw(self.data))
         d["lineage"] = self.lineage.to_dict()
         return d
 

@@ -10,9 +10,9 @@ import sys
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from synthkit.cache import CachedTeacher, ResponseCache, cache_key
+from synthkit.teachers.cache import CachedTeacher, ResponseCache, cache_key
 from synthkit.interfaces import Completion, Usage
-from synthkit.openai_client import OpenAITeacher
+from synthkit.teachers.openai_client import OpenAITeacher
 from synthkit.testing import FakeTeacher
 
 ID = {"base_url": "http://127.0.0.1:1/v1", "model": "m"}
@@ -113,7 +113,7 @@ def test_cache_is_shared_across_processes(tmp_path):
     db = tmp_path / "c.db"
     code = (
         "import asyncio, sys\n"
-        "from synthkit.cache import CachedTeacher\n"
+        "from synthkit.teachers.cache import CachedTeacher\n"
         "from synthkit.testing import FakeTeacher\n"
         "t = CachedTeacher(FakeTeacher(), sys.argv[1])\n"
         "asyncio.run(t.complete([{'role': 'user', 'content': 'x'}], {}, n=3))\n"

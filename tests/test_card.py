@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import synthkit as sk
-from synthkit.card import CardInfo, collect, dataset_card, render_card, size_category
+from synthkit.io.card import CardInfo, collect, dataset_card, render_card, size_category
 from synthkit.cli import cli, main
 from synthkit.errors import InputError
 from tests.strategies import records as record_strategy
@@ -178,7 +178,7 @@ def test_sections_reflect_the_run(procedural_run, tmp_path):
 
 def test_a_parquet_dataset_gives_the_same_card(procedural_run, tmp_path):
     """The kept records written as Parquet give the same card as the JSONL file, but for the file name."""
-    from synthkit.interchange import read_records, write_records
+    from synthkit.io.interchange import read_records, write_records
 
     parquet = tmp_path / "data.parquet"
     write_records(read_records(procedural_run["data"]), parquet)
@@ -252,8 +252,8 @@ def test_unpriced_and_partly_priced_costs_are_never_invented(tmp_path):
 
 
 def test_diagnostics_table_and_collapse_warnings(tmp_path):
-    """--reference puts every metric of synthkit.diagnostics in the card, with the collapse warnings it fires."""
-    from synthkit.diagnostics import diagnose
+    """--reference puts every metric of synthkit.diagnostics.metrics in the card, with the collapse warnings it fires."""
+    from synthkit.diagnostics.metrics import diagnose
     from tests.test_diagnostics import corpora, hashing_embedder
 
     c = corpora()

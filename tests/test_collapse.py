@@ -11,7 +11,7 @@ import sys
 import numpy as np
 import pytest
 
-from synthkit.collapse import (
+from synthkit.diagnostics.collapse import (
     BigramLM,
     accumulate_log_sd,
     digamma,

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from synthkit.decontam import Decontaminate, EvalItem, read_eval_items
+from synthkit.filters.decontam import Decontaminate, EvalItem, read_eval_items
 from synthkit.errors import InputError
 from synthkit.records import Record
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from synthkit.dedup import ExactDedup
+from synthkit.filters.dedup import ExactDedup
 from synthkit.records import Record
 
 
@@ -68,7 +68,7 @@ def test_index_holds_one_entry_per_distinct_text():
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from synthkit.ngrams import normalize  # noqa: E402
+from synthkit.filters.ngrams import normalize  # noqa: E402
 
 variants = st.sampled_from(["Hello world", "hello, WORLD!", "Goodbye world", "goodbye   world.", "x", "X?", ""])
 

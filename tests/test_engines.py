@@ -9,7 +9,8 @@ from click.testing import CliRunner
 
 import synthkit as sk
 from synthkit.cli import cli
-from synthkit.engines import LocalEngine, resolve_engine
+from synthkit.pipeline.local import LocalEngine
+from synthkit.plugins import resolve
 from synthkit.errors import UnknownNameError
 
 
@@ -38,7 +39,7 @@ def test_unknown_engine_lists_installed_and_names_the_package(fresh_plugins, mon
     from synthkit.plugins import reset_plugins
 
     with pytest.raises(UnknownNameError, match="Available engines: .*local"):
-        resolve_engine("locall")
+        resolve("engine", "locall")
     monkeypatch.setenv("SYNTHKIT_LOAD_PLUGINS", "")
     reset_plugins()
     with pytest.raises(UnknownNameError, match="pip install synthkit-ray"):
@@ -47,9 +48,9 @@ def test_unknown_engine_lists_installed_and_names_the_package(fresh_plugins, mon
 
 def test_dedup_and_novelty_filters_are_stateful_and_heuristics_are_not():
     """Filters whose verdict depends on earlier records say so, so parallel engines keep them in one place."""
-    from synthkit.dedup import ExactDedup, NearDedup
-    from synthkit.heuristics import LengthFilter
-    from synthkit.strategies import NoveltyFilter
+    from synthkit.filters.dedup import ExactDedup, NearDedup
+    from synthkit.filters.heuristics import LengthFilter
+    from synthkit.filters.novelty import NoveltyFilter
 
     assert ExactDedup.stateful and NearDedup.stateful and NoveltyFilter.stateful
     assert not LengthFilter.stateful and not sk.Filter.stateful

@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 from synthkit import Exporter, Record
 from synthkit.cli import cli
 from synthkit.errors import RecordError
-from synthkit.exporters import export
-from synthkit.interchange import read_records, write_records
+from synthkit.io.exporters import export
+from synthkit.io.interchange import read_records, write_records
 from synthkit.plugins import get_exporter
 
 from .strategies import records

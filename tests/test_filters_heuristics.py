@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from synthkit.heuristics import (
+from synthkit.filters.heuristics import (
     EmptyFilter,
     LanguageFilter,
     LengthFilter,

@@ -7,7 +7,7 @@ import string
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from synthkit.ngrams import hash64, ngram_hash_batch, ngram_hashes, normalize, word_hash_batch, word_ngrams, words
+from synthkit.filters.ngrams import hash64, ngram_hash_batch, ngram_hashes, normalize, word_hash_batch, word_ngrams, words
 
 # ASCII letters, punctuation and whitespace, plus a few non-ASCII letters and marks
 alphabet = st.sampled_from(list(string.ascii_letters + string.digits + string.punctuation + " \t\n") + list("éßÅ’“”—…\u00a0\u3000Ωж"))

@@ -136,8 +136,8 @@ def test_live_progress_bar_shows_counts_and_cost():
     import io
 
     from synthkit.pipeline import Summary
-    from synthkit.progress import RunProgress
-    from synthkit.remote import TeacherStats
+    from synthkit.pipeline.progress import RunProgress
+    from synthkit.teachers.remote import TeacherStats
 
     stream = io.StringIO()
     stats = TeacherStats(ok=3, retries=2, prompt_tokens=10, completion_tokens=5, cost_usd=0.0123)

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from synthkit import Lineage, Pipeline, Record, Verdict
 from synthkit.cli import cli
 from synthkit.errors import InputError
-from synthkit.interchange import (
+from synthkit.io.interchange import (
     from_hub,
     push_to_hub,
     read_records,
@@ -24,8 +24,8 @@ from synthkit.interchange import (
     to_polars,
     write_records,
 )
-from synthkit.jsonl import BadLine, JsonlWriter
-from synthkit.tables import TableWriter
+from synthkit.io.jsonl import BadLine, JsonlWriter
+from synthkit.io.tables import TableWriter
 
 from .strategies import records
 
@@ -262,7 +262,7 @@ def test_gzipped_jsonl_reads_like_jsonl_and_a_truncated_one_keeps_what_was_read(
 
 def test_a_missing_input_leaves_no_empty_output_behind(tmp_path):
     """`synthkit export` and a pipeline with a missing input fail naming it, and create no output file."""
-    from synthkit.exporters import export
+    from synthkit.io.exporters import export
 
     missing = tmp_path / "nope.jsonl"
     for out in (tmp_path / "out.parquet", tmp_path / "out.jsonl"):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from synthkit.mathcheck import equivalent, final_answer
+from synthkit.verify.math import equivalent, final_answer
 from synthkit.records import Record
-from synthkit.verifiers import MathVerifier
+from synthkit.verify.math import MathVerifier
 
 EQUIVALENT = [
     # fractions and decimals

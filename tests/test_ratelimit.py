@@ -7,10 +7,10 @@ import time
 
 import pytest
 
-from synthkit import retry
+from synthkit.teachers import retry
 from synthkit.errors import AuthError, RecordError
-from synthkit.ratelimit import AdaptiveConcurrency, RateLimiter, TokenBucket, parse_duration
-from synthkit.retry import RateLimited, RetryableError, call_with_retries
+from synthkit.teachers.ratelimit import AdaptiveConcurrency, RateLimiter, TokenBucket, parse_duration
+from synthkit.teachers.retry import RateLimited, RetryableError, call_with_retries
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,7 @@ from hypothesis import given
 
 from synthkit import Lineage, Record, Verdict
 from synthkit.errors import InputError
-from synthkit.jsonl import BadLine, JsonlWriter, iter_records
+from synthkit.io.jsonl import BadLine, JsonlWriter, iter_records
 
 from .strategies import records, verdicts
 
@@ -115,3 +115,80 @@ def test_with_verdict_equals_evolve(record, verdict):
     before = record.to_json()
     assert record.with_verdict(verdict) == expected
     assert record.to_json() == before
+
+
+def _containers(value, path="record"):
+    """Yield (path, container) for every mapping, tuple or list reachable inside a value."""
+    import collections.abc as abc
+
+    if isinstance(value, (str, bytes, int, float, bool)) or value is None:
+        return
+    if isinstance(value, abc.Mapping):
+        yield path, value
+        for k, v in value.items():
+            yield from _containers(v, f"{path}[{k!r}]")
+    elif isinstance(value, (tuple, list)):
+        yield path, value
+        for i, v in enumerate(value):
+            yield from _containers(v, f"{path}[{i}]")
+
+
+def _parts(record):
+    """Every part of a record that holds other values: data, messages, and the lineage's mappings and tuples."""
+    lin = record.lineage
+    yield "data", record.data
+    if record.messages is not None:
+        yield "messages", record.messages
+    for name in ("params", "usage", "attempts", "parents", "verdicts"):
+        yield f"lineage.{name}", getattr(lin, name)
+
+
+@given(records)
+def test_every_part_of_a_record_refuses_mutation(record):
+    """Assigning to a record, its lineage, a verdict, or into anything they hold raises."""
+    import attrs
+    import pytest
+
+    for target, field in [(record, "data"), (record, "response"), (record.lineage, "params"), (record.lineage, "usage")]:
+        with pytest.raises(attrs.exceptions.FrozenInstanceError):
+            setattr(target, field, None)
+    for verdict in record.lineage.verdicts:
+        with pytest.raises(attrs.exceptions.FrozenInstanceError):
+            verdict.passed = not verdict.passed
+    for name, part in _parts(record):
+        for path, container in _containers(part, name):
+            assert not isinstance(container, list), f"{path} is a mutable list"
+            if isinstance(container, dict):
+                with pytest.raises(TypeError):
+                    container["x"] = 1
+                with pytest.raises(TypeError):
+                    container.update(x=1)
+                with pytest.raises(TypeError):
+                    container.clear()
+
+
+@given(records)
+def test_copies_never_alias_mutable_state(record):
+    """to_dict and evolve give copies: changing what to_dict returns leaves the record (and its JSON) as it was."""
+    before = record.to_json()
+    d = record.to_dict()
+    for _path, container in _containers(d, "d"):
+        if isinstance(container, dict):
+            container["mutated"] = True
+        elif isinstance(container, list):
+            container.append("mutated")
+    assert record.to_json() == before
+    copy = record.evolve(response="changed")
+    assert copy.data is record.data or copy.data == record.data  # a shared part is immutable, so sharing is safe
+    assert record.to_json() == before
+
+
+@given(records)
+def test_frozen_records_pickle_and_round_trip_byte_identically(record):
+    """A frozen record pickles (Ray ships records between processes) and its JSON round-trips byte for byte."""
+    import pickle
+
+    again = pickle.loads(pickle.dumps(record))
+    assert again == record
+    assert again.to_json() == record.to_json()
+    assert Record.from_json(record.to_json()).to_json() == Record.from_dict(record.to_dict()).to_json()

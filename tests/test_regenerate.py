@@ -9,7 +9,7 @@ import pytest
 
 import synthkit as sk
 from synthkit.records import Record
-from synthkit.regenerate import Regenerate
+from synthkit.generators.regenerate import Regenerate
 from synthkit.testing import FakeTeacher
 
 PROBLEMS = [

@@ -17,8 +17,8 @@ import aiohttp
 import numpy as np
 import pytest
 
-from synthkit.diagnostics import diagnose
-from synthkit.report import render_report, write_report
+from synthkit.diagnostics.metrics import diagnose
+from synthkit.diagnostics.report import render_report, write_report
 from tests.test_diagnostics import HAS_EMBEDDER, corpora
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

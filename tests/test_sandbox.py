@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from synthkit.sandbox import LAYERS, Limits, Sandbox, extract_code, probe_layers
+from synthkit.verify.sandbox import LAYERS, Limits, Sandbox, extract_code, probe_layers
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="the sandbox needs Linux")
 
@@ -268,7 +268,7 @@ def test_a_missing_layer_is_refused_unless_allowed(tmp_path):
     script.write_text(
         textwrap.dedent(
             """
-            from synthkit.sandbox import Sandbox, SandboxUnavailable
+            from synthkit.verify.sandbox import Sandbox, SandboxUnavailable
             try:
                 Sandbox()
             except SandboxUnavailable as exc:

@@ -8,22 +8,18 @@ import re
 import pytest
 
 import synthkit as sk
-from synthkit.chunking import QuoteVerifier, chunk_documents, chunk_text, normalise_quote
+from synthkit.verify.quote import QuoteVerifier, normalise_quote
+from synthkit.generators.chunking import chunk_documents, chunk_text
 from synthkit.errors import TemplateError
 from synthkit.hookspecs import hookimpl
 from synthkit.plugins import load_plugins
 from synthkit.records import Record
-from synthkit.strategies import (
-    Evolve,
-    NoveltyFilter,
-    SelfInstruct,
-    attribute_grid,
-    ngram_jaccard,
-    parse_score,
-    parse_tasks,
-    rouge_l,
-)
-from synthkit.templates import JinjaTemplate, load_folder
+from synthkit.generators.evolve import Evolve
+from synthkit.filters.novelty import NoveltyFilter, ngram_jaccard, rouge_l
+from synthkit.generators.self_instruct import SelfInstruct, parse_tasks
+from synthkit.generators.grid import attribute_grid
+from synthkit.verify.judge import parse_score
+from synthkit.templates.jinja import JinjaTemplate, load_folder
 
 SEEDS = [
     "Write a haiku about autumn leaves.",

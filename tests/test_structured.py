@@ -11,7 +11,8 @@ import pytest
 import synthkit as sk
 from synthkit.errors import InputError
 from synthkit.records import Record
-from synthkit.structured import Schema, Structured, find_json, schema_of_attrs
+from synthkit.verify.schema import Schema, find_json, schema_of_attrs
+from synthkit.generators.structured import Structured
 
 
 @attrs.define

@@ -8,9 +8,9 @@ import time
 import pytest
 
 import synthkit as sk
-from synthkit import retry
+from synthkit.teachers import retry
 from synthkit.errors import AuthError, BudgetExceeded, RecordError
-from synthkit.openai_client import OpenAITeacher
+from synthkit.teachers.openai_client import OpenAITeacher
 from synthkit.testing import check_teacher
 
 MSGS = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "hello world"}]

@@ -6,7 +6,7 @@ import pytest
 
 import synthkit as sk
 from synthkit.errors import TemplateError
-from synthkit.templates import JinjaTemplate, load_folder
+from synthkit.templates.jinja import JinjaTemplate, load_folder
 
 
 def test_renders_record_fields_and_data():

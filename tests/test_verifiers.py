@@ -11,7 +11,11 @@ import pytest
 import synthkit as sk
 from synthkit.plugins import load_plugins
 from synthkit.records import Record
-from synthkit.verifiers import AllOf, AnyOf, CodeVerifier, JudgeVerifier, RegexVerifier, SelfConsistencyVerifier, split_tests
+from synthkit.verify.compose import AllOf, AnyOf
+from synthkit.verify.code import CodeVerifier, split_tests
+from synthkit.verify.judge import JudgeVerifier
+from synthkit.verify.regex import RegexVerifier
+from synthkit.verify.consistency import SelfConsistencyVerifier
 
 GOOD_CODE = "Here you go:\n```python\ndef square(x):\n    return x * x\n```\n"
 BAD_CODE = "```python\ndef square(x):\n    return x + x\n```"

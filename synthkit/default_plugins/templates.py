@@ -1,27 +1,46 @@
-"""Built-in prompt templates: ``plain`` and ``cot`` (chain of thought)."""
+"""The built-in prompt templates: plain, chain of thought, and the strategy templates."""
 
 from __future__ import annotations
 
-import functools
-
-from synthkit.hookspecs import hookimpl
-from synthkit.templates import JinjaTemplate
-
-PLAIN = "{{ prompt }}"
-
-COT_SYSTEM = "You are a careful expert. Reason step by step before you answer."
-COT = """{{ prompt }}
-
-Think step by step: write each step on its own line. Then end with a last line of the form
-Final answer: <answer>"""
+from synthkit.hookspecs import Register, hookimpl
+from synthkit.plugins import lazy
 
 
 @hookimpl
-def register_templates(register):
-    """Register ``plain`` and ``cot``."""
-    register("plain", functools.partial(JinjaTemplate, name="plain", user=PLAIN), summary="the record's prompt as is")
+def register_templates(register: Register) -> None:
+    """Register plain, cot, self-instruct, evol-instruct, doc-qa, persona and judge."""
+    register(
+        "plain",
+        lazy("synthkit.templates.strategies", "plain_template"),
+        summary="the record's prompt as is",
+    )
     register(
         "cot",
-        functools.partial(JinjaTemplate, name="cot", user=COT, system=COT_SYSTEM),
+        lazy("synthkit.templates.strategies", "cot_template"),
         summary="step-by-step reasoning ending in 'Final answer: ...'",
+    )
+    register(
+        "self-instruct",
+        lazy("synthkit.templates.strategies", "self_instruct_template"),
+        summary="new tasks from seed_tasks (num_tasks=5); pair with the novelty filter",
+    )
+    register(
+        "evol-instruct",
+        lazy("synthkit.templates.strategies", "evol_template"),
+        summary="rewrite the prompt harder (operator=constraints|deepen|concretize|reasoning) or new (breadth)",
+    )
+    register(
+        "doc-qa",
+        lazy("synthkit.templates.strategies", "doc_qa_template"),
+        summary="a question, answer and verbatim quote from a document chunk (JSON)",
+    )
+    register(
+        "persona",
+        lazy("synthkit.templates.strategies", "persona_template"),
+        summary="one item for a topic, persona, difficulty and format",
+    )
+    register(
+        "judge",
+        lazy("synthkit.templates.strategies", "judge_template"),
+        summary="grade response against a rubric, ending 'Score: n/10' (rubric=, scale=)",
     )

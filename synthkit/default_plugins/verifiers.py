@@ -1,85 +1,56 @@
-"""Built-in verifiers and the ``synthkit verify`` command.
-
-Registered through the same hooks third-party plugins use. The verifier classes live in
-:mod:`synthkit.verifiers` (and :mod:`synthkit.structured`, :mod:`synthkit.chunking`);
-each factory imports its module on first use.
-"""
+"""The built-in verifiers."""
 
 from __future__ import annotations
 
-import sys
-from typing import Any
-
-import click
-
-from synthkit.cli import key_values
-from synthkit.hookspecs import hookimpl
+from synthkit.hookspecs import Register, hookimpl
 from synthkit.plugins import lazy
 
 
 @hookimpl
-def register_verifiers(register):
+def register_verifiers(register: Register) -> None:
     """Register math, code, json-schema, regex, judge, self-consistency, quote, all-of and any-of."""
-    register("math", lazy("synthkit.verifiers", "MathVerifier"),
-             summary="final-answer equivalence with data['answer'] (math-verify/sympy)")
-    register("code", lazy("synthkit.verifiers", "CodeVerifier"),
-             summary="runs the response's Python against data['tests'] in the sandbox")
-    register("json-schema", lazy("synthkit.structured", "SchemaVerifier"),
-             summary="the response is JSON matching schema= (or the record's 'schema')")
-    register("regex", lazy("synthkit.verifiers", "RegexVerifier"),
-             summary="a field matches pattern= (search, fullmatch, or none)")
-    register("judge", lazy("synthkit.verifiers", "JudgeVerifier"),
-             summary="an LLM judge's rubric score reaches threshold=")
-    register("self-consistency", lazy("synthkit.verifiers", "SelfConsistencyVerifier"),
-             summary="at least q of k fresh samples agree with the final answer")
-    register("quote", lazy("synthkit.chunking", "QuoteVerifier"),
-             summary="a document-QA answer's quote occurs in its chunk")
-    register("all-of", lazy("synthkit.verifiers", "AllOf"), summary="every listed verifier passes")
-    register("any-of", lazy("synthkit.verifiers", "AnyOf"), summary="at least one listed verifier passes")
-
-
-def _options(items: tuple[str, ...]) -> dict[str, Any]:
-    opts = key_values(items, option="--option", example="threshold=8 or pattern='^\\d+$'")
-    return {k.replace("-", "_"): v for k, v in opts.items()}
-
-
-@hookimpl
-def register_commands(cli):
-    """Add ``synthkit verify``."""
-    from synthkit.default_plugins.engines import build_engine, engine_options
-
-    @cli.command(name="verify")
-    @click.argument("input_path", metavar="IN.jsonl", type=click.Path(exists=True, dir_okay=False))
-    @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="JSONL of the records that pass.")
-    @click.option("--verifier", "verifier_name", required=True, help="Registered verifier: math, code, json-schema, regex...")
-    @click.option("--rejects", default=None, type=click.Path(dir_okay=False), help="JSONL of rejected records, each with its reason.")
-    @click.option("-O", "--option", "options", multiple=True, help="Verifier option KEY=VALUE, value as JSON if it parses (repeatable).")
-    @click.option("--concurrency", default=None, type=click.IntRange(1), help="Records verified at once [number of CPUs].")
-    @click.option("--on-bad-line", type=click.Choice(["stop", "skip"]), default="stop", show_default=True,
-                  help="At a malformed input line: stop with its line number, or skip it (counted as failed).")
-    @engine_options
-    def verify_command(input_path: str, output: str, verifier_name: str, rejects: str | None, options: tuple[str, ...],
-                       concurrency: int | None, on_bad_line: str, engine: str, engine_options: tuple[str, ...]) -> None:
-        """Keep the records of IN.jsonl that pass a verifier.
-
-        Each input line holds `response` and the fields its verifier needs (`answer` for
-        math, `tests` as Python assert statements for code). Records that pass go to -o;
-        with --rejects, every other record goes there with a `reject` object holding the reason.
-
-        Example:
-
-        \b
-            synthkit verify answers.jsonl -o verified.jsonl --verifier math --rejects wrong.jsonl
-        """
-        import os
-
-        from synthkit.pipeline import Pipeline
-        from synthkit.plugins import get_verifier
-
-        runner = build_engine(engine, engine_options)
-        verifier = get_verifier(verifier_name, **_options(options))
-        pipeline = Pipeline(input_path, concurrency=concurrency or os.cpu_count() or 1, on_bad_line=on_bad_line)
-        summary = pipeline.verify(verifier).run(sink=output, rejects=rejects, engine=runner)
-        click.echo(str(summary), err=True)
-        if summary.stopped:
-            sys.exit(1)
+    register(
+        "math",
+        lazy("synthkit.verify.math", "MathVerifier"),
+        summary="final-answer equivalence with data['answer'] (math-verify/sympy)",
+    )
+    register(
+        "code",
+        lazy("synthkit.verify.code", "CodeVerifier"),
+        summary="runs the response's Python against data['tests'] in the sandbox",
+    )
+    register(
+        "json-schema",
+        lazy("synthkit.verify.schema", "SchemaVerifier"),
+        summary="the response is JSON matching schema= (or the record's 'schema')",
+    )
+    register(
+        "regex",
+        lazy("synthkit.verify.regex", "RegexVerifier"),
+        summary="a field matches pattern= (search, fullmatch, or none)",
+    )
+    register(
+        "judge",
+        lazy("synthkit.verify.judge", "JudgeVerifier"),
+        summary="an LLM judge's rubric score reaches threshold=",
+    )
+    register(
+        "self-consistency",
+        lazy("synthkit.verify.consistency", "SelfConsistencyVerifier"),
+        summary="at least q of k fresh samples agree with the final answer",
+    )
+    register(
+        "quote",
+        lazy("synthkit.verify.quote", "QuoteVerifier"),
+        summary="a document-QA answer's quote occurs in its chunk",
+    )
+    register(
+        "all-of",
+        lazy("synthkit.verify.compose", "AllOf"),
+        summary="every listed verifier passes",
+    )
+    register(
+        "any-of",
+        lazy("synthkit.verify.compose", "AnyOf"),
+        summary="at least one listed verifier passes",
+    )

@@ -15,8 +15,8 @@ from typing import Any
 
 from synthkit import hookimpl
 from synthkit.errors import AuthError, MissingDependencyError, RecordError
-from synthkit.remote import RemoteTeacher, Reply
-from synthkit.retry import RateLimited, RetryableError
+from synthkit.teachers.remote import RemoteTeacher, Reply
+from synthkit.teachers.retry import RateLimited, RetryableError
 
 __all__ = ["LiteLLMTeacher", "register_teachers", "import_litellm"]
 
@@ -73,7 +73,7 @@ class LiteLLMTeacher(RemoteTeacher):
             ``"openai/my-model"`` with ``base_url`` for an OpenAI-compatible server.
         base_url: the API root (litellm's ``api_base``), if not the provider's default.
         api_key: the key; default: ``$SYNTHKIT_API_KEY``, else the provider's own variable.
-        **options: rate limits, retries, timeout and budget (see :class:`synthkit.remote.RemoteTeacher`).
+        **options: rate limits, retries, timeout and budget (see :class:`synthkit.teachers.remote.RemoteTeacher`).
     """
 
     name = "litellm"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from synthkit.plugins import load_plugins
-from synthkit import retry
-from synthkit.cache import CachedTeacher
+from synthkit.teachers import retry
+from synthkit.teachers.cache import CachedTeacher
 from synthkit.errors import AuthError, RecordError
 from synthkit.testing import check_teacher
 from synthkit_litellm import LiteLLMTeacher

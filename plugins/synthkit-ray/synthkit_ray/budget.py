@@ -1,6 +1,6 @@
 """One budget for a whole cluster: a teacher's cost meter in a named Ray actor.
 
-A remote teacher's :class:`~synthkit.cost.CostMeter` keeps its totals in its own process,
+A remote teacher's :class:`~synthkit.teachers.cost.CostMeter` keeps its totals in its own process,
 so N generation actors would each spend the full ``--budget``. Before the pipeline is
 shipped, the engine swaps each remote teacher's ``cost`` for a :class:`SharedCostMeter`:
 every request reserves its worst-case cost in, and settles its real cost with, one actor,
@@ -16,9 +16,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from synthkit.cost import CostMeter, Price
+from synthkit.teachers.cost import CostMeter, Price
 from synthkit.errors import BudgetExceeded
-from synthkit.remote import TeacherStats
+from synthkit.teachers.remote import TeacherStats
 
 __all__ = ["MeterActor", "SharedCostMeter", "start_meter", "take_totals"]
 
@@ -58,7 +58,7 @@ class MeterActor:
 
 
 class SharedCostMeter(CostMeter):
-    """A :class:`~synthkit.cost.CostMeter` whose spent and reserved totals are the named actor's.
+    """A :class:`~synthkit.teachers.cost.CostMeter` whose spent and reserved totals are the named actor's.
 
     Args:
         actor: the name of the :class:`MeterActor` (looked up lazily in each process).

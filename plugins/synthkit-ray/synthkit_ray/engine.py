@@ -20,46 +20,27 @@ Where each part runs:
 
 from __future__ import annotations
 
-import asyncio
 import os
-import time
 import uuid
 import warnings
-from collections.abc import AsyncIterable, Iterable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from synthkit import errors
-from synthkit.cost import CostMeter
 from synthkit.errors import FatalError, InputError, SynthkitError
-from synthkit.interchange import (
-    is_table_source,
-    open_writer,
-    read_records,
-)
-from synthkit.interfaces import Engine, Filter
-from synthkit.jsonl import BadLine, JsonlWriter
-from synthkit.pipeline import (
-    Outcome,
-    Pipeline,
-    Summary,
-    _FilterStep,
-    _VerifyStep,
-    reason_key,
-)
+from synthkit.interfaces import Filter, Teacher
+from synthkit.pipeline.engine import Engine, ProgressReporter, Sink
+from synthkit.pipeline.ledger import RunLedger
+from synthkit.pipeline.plan import FilterStep, Plan
+from synthkit.pipeline.source import iter_source
+from synthkit.pipeline.summary import Summary
 from synthkit.records import Record
-from synthkit.remote import RemoteTeacher
+from synthkit.teachers.remote import RemoteTeacher
 
 from .budget import SharedCostMeter, start_meter, take_totals
 from .limiter import SharedRateLimiter, start_limiter
-from .stages import (
-    AsyncStep,
-    FilterTask,
-    OrderedFilters,
-    outcome_row,
-    record_row,
-    to_table,
-)
+from .stages import AsyncStep, FilterTask, OrderedFilters, outcome_row, record_row, to_table
 
 __all__ = ["RayEngine", "RayEngineError", "ensure_ray"]
 
@@ -138,121 +119,69 @@ class RayEngine(Engine):
         self.block_size = block_size
         self.share_limits = share_limits
         self.namespace = "synthkit"
-        self.limiters: dict[str, Any] = {}
-        self.meters: dict[str, Any] = {}
 
     # -- the run ------------------------------------------------------------------------
 
     def run(
         self,
-        pipeline: Pipeline,
-        sink: str | Path | None = None,
+        plan: Plan,
+        sink: Sink = None,
         *,
         rejects: str | Path | None = None,
-        progress: Any = None,
+        progress: ProgressReporter | None = None,
     ) -> Summary:
         ensure_ray(self.address, num_cpus=self.num_cpus, namespace=self.namespace)
         import ray
 
-        run_id = uuid.uuid4().hex[:8]
-        summary = Summary()
-        restore = self._share_limits(pipeline, run_id) if self.share_limits else []
-        metered: list[tuple[RemoteTeacher, CostMeter]] = []
-        spool = None
+        ledger = RunLedger(plan, sink, rejects=rejects, progress=progress)
+        actors: list[Any] = []
+        shared: list[tuple[RemoteTeacher, Any]] = []
+        error: BaseException | None = None
         try:
-            self._share_meters(pipeline, run_id, metered)
-            blobs = [self._ship(pipeline, step) for step in pipeline.steps]
-            refs, source_error = self._load(pipeline, summary)
-            if pipeline._mixer is not None:
-                import tempfile
-
-                spool = tempfile.NamedTemporaryFile("w+", suffix=".jsonl", delete=False)  # noqa: SIM115
-                spool.close()
-            fatal = self._execute(pipeline, blobs, refs, spool.name if spool else sink, rejects, summary, progress)
-            if fatal is None and source_error is None and spool is not None:
-                rej = JsonlWriter(rejects, append=True) if rejects is not None else None
-                try:
-                    pipeline._run_mixer(Path(spool.name), sink, summary, rej)
-                finally:
-                    if rej is not None:
-                        rej.close()
+            shipped = self._share(plan, uuid.uuid4().hex[:8], actors, shared)
+            blobs = [self._ship(step) for step in shipped.steps]
+            refs, source_error = self._load(shipped, ledger)
+            error = self._execute(shipped, blobs, refs, ledger) or source_error
+        except BaseException as exc:
+            error = exc
         finally:
-            if spool is not None:
-                Path(spool.name).unlink(missing_ok=True)
-            for teacher, limiter in restore:
-                teacher.limiter = limiter
             try:
-                self._take_totals(metered)
+                for teacher, meter_actor in shared:
+                    take_totals(teacher.cost, teacher.stats, ray.get(meter_actor.totals.remote()))
             finally:
-                for handle in [*self.limiters.values(), *self.meters.values()]:
+                for handle in actors:
                     ray.kill(handle)
-                self.limiters.clear()
-                self.meters.clear()
-            summary.elapsed = time.monotonic() - summary.started
-            if progress is not None:
-                progress.close(summary)
-        if fatal is not None:
-            summary.stopped = str(fatal)
-            if isinstance(fatal, errors.BudgetExceeded):
-                return summary
-            fatal.summary = summary  # type: ignore[attr-defined]
-            raise fatal
-        if source_error is not None:
-            summary.stopped = str(source_error)
-            source_error.summary = summary  # type: ignore[attr-defined]
-            raise source_error
-        return summary
+        return ledger.finish(error)
 
-    def _share_limits(self, pipeline: Pipeline, run_id: str) -> list[tuple[RemoteTeacher, Any]]:
-        """Give each remote teacher a limiter whose RPM/TPM buckets are one named actor's."""
-        restore = []
-        for step in pipeline.steps:
-            for teacher in _teachers(step):
-                if not isinstance(teacher, RemoteTeacher) or isinstance(teacher.limiter, SharedRateLimiter):
-                    continue
-                name = f"synthkit-ratelimit-{run_id}-{len(self.limiters)}"
-                self.limiters[name] = start_limiter(name, self.namespace, teacher.limiter)
-                restore.append((teacher, teacher.limiter))
-                teacher.limiter = SharedRateLimiter.like(teacher.limiter, name, self.namespace)
-        return restore
+    def _share(self, plan: Plan, run_id: str, actors: list[Any], shared: list[tuple[RemoteTeacher, Any]]) -> Plan:
+        """Return the plan whose remote teachers take permits from one limiter actor and reserve in one meter actor each.
 
-    def _share_meters(self, pipeline: Pipeline, run_id: str, metered: list[tuple[RemoteTeacher, CostMeter]]) -> None:
-        """Give each remote teacher a cost meter whose spent and reserved totals (and budget) are one named actor's.
-
-        Each teacher and its own meter are appended to ``metered`` as it is swapped, for :meth:`_take_totals`.
+        The caller's teachers are left as they are: the workers get copies made with
+        :meth:`~synthkit.teachers.remote.RemoteTeacher.with_limits`. Each original teacher and
+        its meter actor are appended to ``shared``, so the run's totals reach the original.
         """
-        for step in pipeline.steps:
-            for teacher in _teachers(step):
-                if not isinstance(teacher, RemoteTeacher) or isinstance(teacher.cost, SharedCostMeter):
-                    continue
-                name = f"synthkit-budget-{run_id}-{len(self.meters)}"
-                shared = SharedCostMeter.like(teacher.cost, name, self.namespace)
-                self.meters[name] = start_meter(name, self.namespace, teacher.cost)
-                metered.append((teacher, teacher.cost))
-                teacher.cost = shared
+        copies: dict[int, Teacher] = {}
+        for teacher in plan.teachers():
+            if not isinstance(teacher, RemoteTeacher) or id(teacher) in copies:
+                continue
+            n = len(copies)
+            limiter = None
+            if self.share_limits and not isinstance(teacher.limiter, SharedRateLimiter):
+                name = f"synthkit-ratelimit-{run_id}-{n}"
+                actors.append(start_limiter(name, self.namespace, teacher.limiter))
+                limiter = SharedRateLimiter.like(teacher.limiter, name, self.namespace)
+            name = f"synthkit-budget-{run_id}-{n}"
+            meter_actor = start_meter(name, self.namespace, teacher.cost)
+            actors.append(meter_actor)
+            shared.append((teacher, meter_actor))
+            copies[id(teacher)] = teacher.with_limits(limiter=limiter, meter=SharedCostMeter.like(teacher.cost, name, self.namespace))
+        return plan.with_teachers(lambda t: copies.get(id(t), t))
 
-    def _take_totals(self, metered: list[tuple[RemoteTeacher, CostMeter]]) -> None:
-        """Give each teacher its own meter back, holding the run's totals (spent, tokens, requests)."""
-        import ray
-
-        actors = []
-        for teacher, meter in metered:
-            actors.append(self.meters[teacher.cost.actor])
-            teacher.cost = meter
-        for (teacher, meter), handle in zip(metered, actors):
-            take_totals(meter, teacher.stats, ray.get(handle.totals.remote()))
-
-    def _ship(self, pipeline: Pipeline, step: Any) -> list[Any]:
+    def _ship(self, step: Any) -> list[Any]:
         """Return the parts of a step, checking that each pickles; one that cannot travel is named with the fix."""
         import cloudpickle
 
-        parts: list[Any]
-        if isinstance(step, _FilterStep):
-            parts = list(step.filters)
-        elif isinstance(step, _VerifyStep):
-            parts = [step.verifier]
-        else:
-            parts = [step]
+        parts: list[Any] = list(step.filters) if isinstance(step, FilterStep) else [step]
         for part in parts:
             try:
                 cloudpickle.dumps(part)
@@ -265,7 +194,7 @@ class RayEngine(Engine):
                 raise RayEngineError(msg) from exc
         return parts
 
-    def _load(self, pipeline: Pipeline, summary: Summary) -> tuple[list[Any], InputError | None]:
+    def _load(self, plan: Plan, ledger: RunLedger) -> tuple[list[Any], InputError | None]:
         """Read the source on the driver into the object store, in blocks of ``block_size`` rows."""
         import ray
 
@@ -274,15 +203,9 @@ class RayEngine(Engine):
         error: InputError | None = None
         seq = 0
         try:
-            for item in _source_items(pipeline):
-                if isinstance(item, BadLine):
-                    rows.append(outcome_row(seq, "", Outcome("failed", "source", item.message, None, kind="bad_line")))
-                elif isinstance(item, Record):
-                    rows.append(record_row(seq, "", item))
-                else:
-                    msg = f"a pipeline source must yield Record objects, got {type(item).__name__}; wrap dicts with Record.from_dict"
-                    raise InputError(msg)
-                summary.inputs += 1
+            for item in iter_source(plan):
+                admitted = ledger.admit(item)
+                rows.append(record_row(seq, "", admitted) if isinstance(admitted, Record) else outcome_row(seq, "", admitted))
                 seq += 1
                 if len(rows) >= self.block_size:
                     refs.append(ray.put(to_table(rows)))
@@ -293,17 +216,17 @@ class RayEngine(Engine):
             refs.append(ray.put(to_table(rows)))
         return refs, error
 
-    def _plan(self, pipeline: Pipeline, blobs: list[Any], ds: Any) -> Any:
+    def _operators(self, plan: Plan, blobs: list[Any], ds: Any) -> Any:
         """Chain one Ray Data operator per step (per run of stateless or stateful filters)."""
         import cloudpickle
         import ray
 
         actors = self.actors or max(2, int(ray.cluster_resources().get("CPU", 2)))
-        for step, parts in zip(pipeline.steps, blobs):
-            if not isinstance(step, _FilterStep):
+        for step, parts in zip(plan.steps, blobs):
+            if not isinstance(step, FilterStep):
                 ds = ds.map_batches(
                     AsyncStep,
-                    fn_constructor_kwargs={"step": cloudpickle.dumps(parts[0]), "seed": pipeline.ctx.seed, "concurrency": pipeline.concurrency},
+                    fn_constructor_kwargs={"step": cloudpickle.dumps(parts[0]), "seed": plan.seed, "concurrency": plan.concurrency},
                     batch_format="pyarrow",
                     batch_size=None,
                     compute=ray.data.ActorPoolStrategy(size=actors),
@@ -332,73 +255,32 @@ class RayEngine(Engine):
                     ds = ds.map_batches(FilterTask(blob), batch_format="pyarrow", batch_size=None)
         return ds
 
-    def _execute(
-        self,
-        pipeline: Pipeline,
-        blobs: list[Any],
-        refs: list[Any],
-        sink: str | Path | None,
-        rejects: str | Path | None,
-        summary: Summary,
-        progress: Any,
-    ) -> BaseException | None:
-        """Run the plan and write its rows in input order; return the fatal error, if one stopped the run."""
-        out = open_writer(sink)
-        rej = JsonlWriter(rejects)  # rejects are JSONL, as the local engine writes them
-        fatal: BaseException | None = None
+    def _execute(self, plan: Plan, blobs: list[Any], refs: list[Any], ledger: RunLedger) -> BaseException | None:
+        """Run the operators and hand their rows to the ledger in input order; return the fatal error, if one stopped the run."""
+        if not refs:
+            return None
+        import logging
+
+        import ray.data
+
+        logging.getLogger("ray.data").setLevel(logging.ERROR)  # no per-run INFO lines in the CLI's output
+        ctx = ray.data.DataContext.get_current()
+        ctx.execution_options.preserve_order = True
+        ctx.enable_progress_bars = False
+        ctx.print_on_execution_start = False
+        ds = self._operators(plan, blobs, ray.data.from_arrow_refs(refs))
         rows_out = 0
         try:
-            if not refs:
-                return None
-            import logging
-
-            import ray.data
-
-            logging.getLogger("ray.data").setLevel(logging.ERROR)  # no per-run INFO lines in the CLI's output
-            ctx = ray.data.DataContext.get_current()
-            ctx.execution_options.preserve_order = True
-            ctx.enable_progress_bars = False
-            ctx.print_on_execution_start = False
-            ds = self._plan(pipeline, blobs, ray.data.from_arrow_refs(refs))
             for batch in ds.iter_batches(batch_format="pyarrow", batch_size=None):
                 cols = batch.to_pydict()
                 for status, step, why, line in zip(cols["status"], cols["step"], cols["why"], cols["json"]):
                     if status == "fatal":
-                        fatal = _rebuild_error(step, why)
-                        break
+                        return _rebuild_error(step, why)
                     rows_out += 1
-                    if not status:
-                        out.write_line(line)
-                        summary.kept += 1
-                    else:
-                        if status == "dropped":
-                            summary.dropped[(step, reason_key(why))] += 1
-                        else:
-                            summary.failed[(step, why)] += 1
-                        rej.write_line(line)
-                    if progress is not None:
-                        progress.update(summary)
-                if fatal is not None:
-                    break
+                    ledger.write_line(status, step, why, line)
         finally:
-            out.close()
-            rej.close()
-            summary.expanded = max(0, rows_out - summary.inputs)
-        return fatal
-
-
-def _teachers(step: Any) -> Iterator[Any]:
-    """Yield the teachers a step holds (through wrappers such as the cache), outermost first."""
-    seen: set[int] = set()
-    todo = [getattr(step, "verifier", step)]
-    while todo:
-        obj = todo.pop()
-        for attr in ("teacher", "judge"):
-            t = obj.__dict__.get(attr) if hasattr(obj, "__dict__") else None
-            if t is not None and id(t) not in seen:
-                seen.add(id(t))
-                yield t
-                todo.append(t)
+            ledger.expand(max(0, rows_out - ledger.summary.inputs))
+        return None
 
 
 def _runs(parts: list[Filter]) -> Iterator[tuple[bool, list[Filter]]]:
@@ -414,29 +296,6 @@ def _runs(parts: list[Filter]) -> Iterator[tuple[bool, list[Filter]]]:
         group.append(filt)
     if group:
         yield bool(kind), group
-
-
-def _source_items(pipeline: Pipeline) -> Iterable[Any]:
-    src = pipeline.source
-    if is_table_source(src):  # a JSONL or Parquet path, a Dataset, a DataFrame: the local engine's reader
-        return read_records(src, on_bad_line=pipeline.on_bad_line)
-    if isinstance(src, AsyncIterable):
-        return _sync(src)
-    return src
-
-
-def _sync(src: AsyncIterable[Any]) -> Iterator[Any]:
-    """Iterate an async source from the driver's synchronous code."""
-    loop = asyncio.new_event_loop()
-    it = src.__aiter__()
-    try:
-        while True:
-            try:
-                yield loop.run_until_complete(it.__anext__())
-            except StopAsyncIteration:
-                return
-    finally:
-        loop.close()
 
 
 def _rebuild_error(kind: str, message: str) -> BaseException:

@@ -1,6 +1,6 @@
 """One rate limit for a whole cluster: RPM and TPM buckets in a named Ray actor.
 
-A remote teacher's :class:`~synthkit.ratelimit.RateLimiter` keeps its buckets in its own
+A remote teacher's :class:`~synthkit.teachers.ratelimit.RateLimiter` keeps its buckets in its own
 process, so N generation actors would each send the full RPM. Before the pipeline is
 shipped, the engine swaps each remote teacher's ``limiter`` for a :class:`SharedRateLimiter`:
 its concurrency (AIMD) and ``Retry-After`` pauses stay per actor, but every request takes
@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from synthkit.ratelimit import RateLimiter, TokenBucket
+from synthkit.teachers.ratelimit import RateLimiter, TokenBucket
 
 __all__ = ["LimiterActor", "RemoteBucket", "SharedRateLimiter", "start_limiter"]
 
@@ -60,7 +60,7 @@ class LimiterActor:
 
 
 class RemoteBucket:
-    """A :class:`~synthkit.ratelimit.TokenBucket` look-alike whose tokens live in the limiter actor."""
+    """A :class:`~synthkit.teachers.ratelimit.TokenBucket` look-alike whose tokens live in the limiter actor."""
 
     def __init__(self, handle: Any, kind: str, per_minute: float) -> None:
         self.handle = handle
@@ -79,7 +79,7 @@ class RemoteBucket:
 
 
 class SharedRateLimiter(RateLimiter):
-    """A :class:`~synthkit.ratelimit.RateLimiter` whose RPM/TPM buckets are the named actor's.
+    """A :class:`~synthkit.teachers.ratelimit.RateLimiter` whose RPM/TPM buckets are the named actor's.
 
     Args:
         actor: the name of the :class:`LimiterActor` (looked up lazily in each process).

@@ -23,8 +23,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from synthkit.errors import FatalError
-from synthkit.interfaces import Context, Filter, Generator
-from synthkit.pipeline import Outcome, apply_filters, run_step
+from synthkit.interfaces import Context, Filter
+from synthkit.pipeline.plan import GeneratorStep, VerifyStep
+from synthkit.pipeline.steps import apply_filters, run_step
+from synthkit.pipeline.summary import Outcome
 from synthkit.records import Record
 
 __all__ = ["COLUMNS", "AsyncStep", "FilterTask", "OrderedFilters", "outcome_row", "record_row", "to_table"]
@@ -70,27 +72,18 @@ def _result_row(row: dict[str, Any], sub: str, item: Record | Outcome) -> dict[s
     return outcome_row(row["seq"], sub, item)
 
 
-class _Verify:
-    """A verifier as a step (the pipeline wraps verifiers the same way)."""
-
-    def __init__(self, verifier: Any) -> None:
-        self.verifier = verifier
-        self.name = verifier.name
-
-
 class AsyncStep:
     """A generator or verifier in a Ray Data actor: one asyncio loop, ``concurrency`` records at a time.
 
     Args:
-        step: the pickled step (a :class:`~synthkit.Generator` or a verifier).
+        step: the pickled :class:`~synthkit.pipeline.plan.GeneratorStep` or :class:`~synthkit.pipeline.plan.VerifyStep`.
         seed: the run's seed (per-record seeds derive from it, as locally).
         concurrency: records in flight in this actor.
     """
 
     def __init__(self, step: bytes, seed: int, concurrency: int) -> None:
-        obj = pickle.loads(step)
-        self.step = obj if isinstance(obj, Generator) else _Verify(obj)
-        self.fans_out = isinstance(obj, Generator)
+        self.step: GeneratorStep | VerifyStep = pickle.loads(step)
+        self.fans_out = isinstance(self.step, GeneratorStep)
         self.ctx = Context(seed=seed)
         self.concurrency = concurrency
         self.loop = asyncio.new_event_loop()
@@ -132,7 +125,7 @@ class AsyncStep:
 
     def __del__(self) -> None:
         try:
-            target = self.step.verifier if isinstance(self.step, _Verify) else self.step
+            target = self.step.generator if isinstance(self.step, GeneratorStep) else self.step.verifier
             if not self.loop.is_closed():
                 self.loop.run_until_complete(target.aclose())
                 self.loop.close()

@@ -218,7 +218,7 @@ def test_cli_generate_budget_on_ray_stops_and_reports_like_local(tmp_path, ray_c
 
 def test_parquet_and_dataset_sources_and_a_parquet_sink_equal_local(tmp_path):
     """A Parquet file or an HF Dataset as the source, Parquet as the sink: ray reads and writes what local does."""
-    from synthkit.interchange import read_records, to_dataset, write_records
+    from synthkit.io.interchange import read_records, to_dataset, write_records
 
     src = tmp_path / "in.jsonl"
     _write_corpus(src, 300)

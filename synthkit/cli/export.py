@@ -1,0 +1,48 @@
+"""The ``export`` command."""
+
+from __future__ import annotations
+
+from pathlib import Path
+import click
+
+
+
+
+_SUFFIXES = (".jsonl", ".parquet", ".pq")
+
+
+def add_commands(cli: click.Group) -> None:
+    """Add ``synthkit export``."""
+
+    @cli.command(name="export")
+    @click.argument("source", type=click.Path())
+    @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Output file, .jsonl or .parquet; the file format comes from the suffix.")
+    @click.option("--format", "fmt", metavar="NAME", help="Write rows of a trainer format: openai, sharegpt, alpaca (or any registered exporter). Without it, full synthkit records with lineage.")
+    @click.option("--system", help="System prompt for records that have no system message (needs --format).")
+    @click.option("--rejects", type=click.Path(dir_okay=False), help="JSONL file for records the format cannot express, each with a 'reject' object (reason).")
+    @click.option("--on-bad-line", type=click.Choice(["stop", "skip"]), default="stop", show_default=True, help="Stop at a malformed input line or row, or skip it (counted as failed).")
+    def export_command(source, output, fmt, system, rejects, on_bad_line):
+        """Convert SOURCE (JSONL or Parquet) to -o OUT: Parquet or JSONL by suffix, full records or a trainer format.
+
+        Without --format, OUT holds full records with lineage (JSONL to Parquet and back is
+        exact). With --format, each record becomes one row of that format; the system prompt
+        comes from the record's first system message, else --system. Records the format
+        cannot express (no response, turns out of order...) are skipped, counted per reason
+        and written to --rejects.
+
+        Examples:
+
+        \b
+            synthkit export answers.jsonl -o train.jsonl --format openai --system "You are a careful math tutor." --rejects rejects.jsonl
+            synthkit export answers.jsonl -o answers.parquet
+        """
+        from synthkit.io.exporters import export
+
+        if Path(output).suffix.lower() not in _SUFFIXES:
+            msg = f"cannot tell the file format of {output!r} from its suffix; name it .jsonl or .parquet"
+            raise click.BadParameter(msg, param_hint="-o/--output")
+        if system is not None and fmt is None:
+            msg = "--system applies to a trainer format; add --format openai, sharegpt or alpaca"
+            raise click.BadParameter(msg, param_hint="--system")
+        summary = export(source, output, format=fmt, system=system, rejects=rejects, on_bad_line=on_bad_line)
+        click.echo(str(summary), err=True)

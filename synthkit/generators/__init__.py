@@ -1,0 +1,48 @@
+"""Generators: steps that ask a teacher and make records (generate, regenerate, structured, self-instruct, evol-instruct, grids, chunking).
+
+* :mod:`~synthkit.generators.chunking`: Document-grounded QA: chunk text files, ask for a question with a supporting quote, check the quote.
+* :mod:`~synthkit.generators.evolve`: Evol-instruct: rewrite each record's prompt with a depth or breadth operator.
+* :mod:`~synthkit.generators.generate`: The basic generator: render a template, ask a teacher, make one child record per sample.
+* :mod:`~synthkit.generators.grid`: Persona and attribute grids: seed records for combinations of attribute values.
+* :mod:`~synthkit.generators.regenerate`: Verify, then regenerate: a failed sample is asked for again with the failure reason.
+* :mod:`~synthkit.generators.self_instruct`: Self-instruct: show a seeded sample of seed tasks, ask for new ones, one record per new task.
+* :mod:`~synthkit.generators.structured`: Structured output: a JSON schema or an attrs class describes the response.
+"""
+
+from __future__ import annotations
+
+from synthkit._lazy import exports
+
+__all__ = [
+    "DEFAULT_FEEDBACK",
+    "Evolve",
+    "Generate",
+    "Regenerate",
+    "SelfInstruct",
+    "Structured",
+    "attribute_grid",
+    "child_of",
+    "chunk_documents",
+    "chunk_text",
+    "chunk_text_records",
+    "parse_tasks",
+]
+
+__getattr__, __dir__ = exports(
+    __name__,
+    {
+        "DEFAULT_FEEDBACK": "regenerate",
+        "Evolve": "evolve",
+        "Generate": "generate",
+        "Regenerate": "regenerate",
+        "SelfInstruct": "self_instruct",
+        "Structured": "structured",
+        "attribute_grid": "grid",
+        "child_of": "generate",
+        "chunk_documents": "chunking",
+        "chunk_text": "chunking",
+        "chunk_text_records": "chunking",
+        "parse_tasks": "self_instruct",
+    },
+    globals(),
+)

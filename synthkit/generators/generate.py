@@ -1,0 +1,136 @@
+"""The basic generator: render a template, ask a teacher, make one child record per sample.
+
+:func:`child_of` builds every generated record's lineage (teacher, model, template and its
+hash, parameters, seed, parent, generation, finish reason, usage), for this generator and
+every other one (self-instruct, evol-instruct, structured...).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from synthkit.interfaces import Completion, Context, Drop, Generator, PromptTemplate, Swap, Teacher, copy_with
+from synthkit.plugins import resolve
+from synthkit.records import Lineage, Record, content_id
+from synthkit.templates.render import messages_for
+
+__all__ = ["Generate", "child_of"]
+
+
+def child_of(
+    parent: Record,
+    completion: Completion,
+    *,
+    teacher: Teacher,
+    template: PromptTemplate | None,
+    params: Mapping[str, Any],
+    ctx: Context,
+    step: str,
+    key: Sequence[Any],
+    **content: Any,
+) -> Record:
+    """Return the record a teacher's ``completion`` makes from ``parent``, with its lineage.
+
+    Args:
+        parent: the record it was made from.
+        completion: the teacher's sample.
+        teacher: who answered; its name (and model, unless the completion names one) go into lineage.
+        template: the template that made the request, if any.
+        params: the sampling parameters sent.
+        ctx: the run context (the record's seed derives from it and ``step``).
+        step: the generating step's name.
+        key: what makes the child's id unique among its siblings (hashed with the parent's id).
+        content: the child's fields (``prompt``, ``messages``, ``response``, ``data``);
+            ``data`` defaults to the parent's.
+    """
+    lineage = Lineage(
+        origin="synthetic",
+        teacher=teacher.name,
+        model=completion.model or teacher.model,
+        template=template.name if template is not None else None,
+        template_hash=template.hash if template is not None else None,
+        params=params,
+        seed=ctx.seed_for(parent, step),
+        parents=(parent.id,),
+        generation=parent.lineage.generation + 1,
+        finish_reason=completion.finish_reason,
+        usage=completion.usage.to_dict(),
+    )
+    content.setdefault("data", parent.data)
+    return Record(id=content_id([parent.id, *key]), lineage=lineage, **content)
+
+
+class Generate(Generator):
+    """Render a template, ask a teacher, and make one child record per sample.
+
+    Args:
+        teacher: a :class:`~synthkit.Teacher` or a registered teacher name.
+        template: a :class:`~synthkit.PromptTemplate`, a registered template name, or
+            ``None`` to send the record's ``messages`` (or its ``prompt`` as one user message).
+        params: sampling parameters (``temperature``, ``max_tokens``...), sent as given.
+        n: samples per record (fan-out).
+        cache: a SQLite file that keeps every response as it arrives, so a re-run (after
+            a crash, or with more steps) re-pays nothing (see :class:`~synthkit.teachers.cache.CachedTeacher`).
+        name: the step's name (default ``generate:<teacher>``).
+    """
+
+    def __init__(
+        self,
+        teacher: Teacher | str,
+        template: PromptTemplate | str | None = None,
+        params: Mapping[str, Any] | None = None,
+        *,
+        n: int = 1,
+        cache: str | Path | None = None,
+        name: str | None = None,
+    ) -> None:
+        self.teacher: Teacher = resolve("teacher", teacher)
+        if cache is not None:
+            from synthkit.teachers.cache import CachedTeacher
+
+            self.teacher = CachedTeacher(self.teacher, cache)
+        self.template: PromptTemplate | None = None if template is None else resolve("template", template)
+        self.params = dict(params or {})
+        if n < 1:
+            msg = f"n must be at least 1, got {n}"
+            raise ValueError(msg)
+        self.n = n
+        self.name = name or f"generate:{self.teacher.name}"
+
+    def messages(self, record: Record) -> list[dict[str, Any]]:
+        """Return the messages sent for ``record``."""
+        return messages_for(record, self.template)
+
+    async def generate(self, record: Record, ctx: Context) -> Sequence[Record | Drop]:
+        messages = self.messages(record)
+        completions = await self.teacher.complete(messages, self.params, n=self.n)
+        tmpl = self.template
+        msgs = record.messages if (record.messages or record.prompt is not None) else messages
+        return [
+            child_of(
+                record,
+                c,
+                teacher=self.teacher,
+                template=tmpl,
+                params=self.params,
+                ctx=ctx,
+                step=self.name,
+                key=[self.teacher.name, c.model or self.teacher.model, tmpl.hash if tmpl is not None else None, self.params, i],
+                prompt=record.prompt,
+                messages=msgs,
+                response=c.text,
+            )
+            for i, c in enumerate(completions)
+        ]
+
+    def teachers(self) -> tuple[Teacher, ...]:
+        return self.teacher.teachers()
+
+    def with_teachers(self, swap: Swap) -> Generate:
+        return copy_with(self, teacher=self.teacher.with_teachers(swap))
+
+    async def aclose(self) -> None:
+        await self.teacher.aclose()
+

@@ -1,0 +1,146 @@
+"""JSONL sources and sinks. Errors name the file and the line."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any, Literal
+
+import attrs
+
+from synthkit.errors import InputError
+from synthkit.records import Record, content_id
+
+__all__ = ["BadLine", "iter_records", "JsonlWriter", "OnBadLine"]
+
+OnBadLine = Literal["stop", "skip"]
+
+
+@attrs.frozen
+class BadLine:
+    """A line of an input file that could not be read (kept in the stream to be counted as failed)."""
+
+    path: str
+    lineno: int
+    error: str
+    text: str
+
+    @property
+    def message(self) -> str:
+        return f"{self.path}:{self.lineno}: {self.error}"
+
+
+def _open(path: str | Path) -> IO[str]:
+    try:
+        if str(path).endswith(".gz"):
+            import gzip
+
+            return gzip.open(path, "rt", encoding="utf-8")
+        return open(path, encoding="utf-8")  # noqa: SIM115
+    except FileNotFoundError:
+        msg = f"input file {path} does not exist"
+        raise InputError(msg) from None
+    except IsADirectoryError:
+        msg = f"input {path} is a folder; give a .jsonl file"
+        raise InputError(msg) from None
+
+
+def iter_records(path: str | Path, *, on_bad_line: OnBadLine = "stop") -> Iterator[Record | BadLine]:
+    """Yield a :class:`Record` per non-blank line of ``path``.
+
+    Args:
+        path: a JSONL file (gzipped when it ends in ``.gz``); each line a JSON object such as ``{"prompt": ...}``,
+            ``{"text": ...}`` or a full record.
+        on_bad_line: ``"stop"`` raises :class:`InputError` naming file and line;
+            ``"skip"`` yields a :class:`BadLine` (the pipeline counts it as failed) and goes on.
+    """
+    if on_bad_line not in ("stop", "skip"):
+        msg = f"on_bad_line must be 'stop' or 'skip', got {on_bad_line!r}"
+        raise ValueError(msg)
+    with _open(path) as fh:
+        for lineno, line in _lines(fh, path):
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+                if isinstance(obj, dict) and obj.get("id") is None:
+                    # identical lines at different places stay distinct records
+                    obj["id"] = content_id([lineno, obj])
+                yield Record.from_dict(obj)
+            except (json.JSONDecodeError, InputError, TypeError, ValueError) as exc:
+                err = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
+                bad = BadLine(path=str(path), lineno=lineno, error=err, text=line[:200])
+                if on_bad_line == "stop":
+                    msg = (
+                        f"{bad.message}. Fix the line, or rerun with on_bad_line='skip' "
+                        f"(CLI: --on-bad-line skip) to count it as failed and go on"
+                    )
+                    raise InputError(msg) from None
+                yield bad
+
+
+def _lines(fh: IO[str], path: str | Path) -> Iterator[tuple[int, str]]:
+    """Yield ``(line number, line)``; a file that cannot be decoded stops with its name and the line reached."""
+    lineno = 0
+    try:
+        for lineno, line in enumerate(fh, 1):  # noqa: B007 - lineno is read after the loop
+            yield lineno, line
+    except (OSError, EOFError, UnicodeDecodeError) as exc:
+        msg = (
+            f"{path}:{lineno + 1}: cannot read the file ({type(exc).__name__}: {exc}); the records before this "
+            f"line were read. Give UTF-8 JSONL, or a complete gzip file for a .gz name"
+        )
+        raise InputError(msg) from None
+
+
+class JsonlWriter:
+    """JSONL writer that flushes at least every ``flush_every`` seconds and on close.
+
+    Args:
+        path: the file; its parent folder is created. ``None`` discards.
+        append: add to an existing file instead of replacing it.
+    """
+
+    def __init__(self, path: str | Path | None, *, append: bool = False, flush_every: float = 0.2) -> None:
+        self.path = None if path is None else Path(path)
+        self.flush_every = flush_every
+        self._last_flush = time.monotonic()
+        self._fh: IO[str] | None = None
+        if self.path is not None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._fh = open(self.path, "a" if append else "w", encoding="utf-8")  # noqa: SIM115
+        self.count = 0
+
+    def write(self, obj: Record | dict[str, Any]) -> None:
+        """Write a record, or a JSON-able row, as one line."""
+        if self._fh is None:
+            self.count += 1
+            return
+        self.write_line(obj.to_json() if isinstance(obj, Record) else json.dumps(obj, ensure_ascii=False, separators=(",", ":")))
+
+    def write_line(self, line: str) -> None:
+        """Write one ready-made JSON line (without its newline)."""
+        self.count += 1
+        if self._fh is None:
+            return
+        self._fh.write(line + "\n")
+        now = time.monotonic()
+        if now - self._last_flush >= self.flush_every:
+            self._fh.flush()
+            self._last_flush = now
+
+    def close(self) -> None:
+        if self._fh is not None:
+            self._fh.flush()
+            os.fsync(self._fh.fileno())
+            self._fh.close()
+            self._fh = None
+
+    def __enter__(self) -> JsonlWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

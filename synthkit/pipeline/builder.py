@@ -1,0 +1,171 @@
+"""The pipeline builder: compose steps in a few lines, get a frozen :class:`~synthkit.pipeline.plan.Plan`, run it on an engine."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from synthkit.interfaces import Filter, Generator, Mixer, PromptTemplate, Teacher, Verifier
+from synthkit.io.jsonl import OnBadLine
+from synthkit.pipeline.engine import Engine, ProgressReporter, Sink
+from synthkit.pipeline.plan import FilterStep, GeneratorStep, MixStep, Plan, Source, Step, VerifyStep
+from synthkit.pipeline.summary import Summary
+from synthkit.plugins import resolve
+
+__all__ = ["Pipeline"]
+
+
+class Pipeline:
+    """A streaming pipeline, composed step by step: source -> generators, verifiers, filters -> optional mix -> sink.
+
+    Args:
+        source: a JSONL or Parquet path, a Hugging Face ``Dataset``, a pandas or polars
+            ``DataFrame`` (see :func:`~synthkit.io.interchange.read_records`), or an iterable or
+            async iterable of :class:`~synthkit.Record`.
+        seed: the run's seed; per-record randomness derives from it.
+        concurrency: records in flight at once in each generator or verifier step.
+        on_bad_line: for a JSONL source, ``"stop"`` at a malformed line (error names
+            file and line) or ``"skip"`` it, counting it as failed.
+        queue_size: capacity of the queues between steps.
+
+    Every input is accounted for: kept, dropped (by which step, with the reason) or failed
+    (with the error kind). :meth:`plan` returns what an engine runs.
+
+    Example:
+        >>> summary = Pipeline("in.jsonl").generate("openai", template="cot").verify("math").run(sink="out.jsonl")  # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        source: Source,
+        *,
+        seed: int = 0,
+        concurrency: int = 16,
+        on_bad_line: OnBadLine = "stop",
+        queue_size: int = 256,
+    ) -> None:
+        if concurrency < 1:
+            msg = f"concurrency must be at least 1, got {concurrency}"
+            raise ValueError(msg)
+        self.source = source
+        self.seed = seed
+        self.concurrency = concurrency
+        self.on_bad_line = on_bad_line
+        self.queue_size = queue_size
+        self._steps: list[Step] = []
+        self._mix: MixStep | None = None
+
+    # -- composition -------------------------------------------------------------------
+
+    def generate(
+        self,
+        teacher: Teacher | str,
+        template: PromptTemplate | str | None = None,
+        params: Mapping[str, Any] | None = None,
+        *,
+        n: int = 1,
+        cache: str | Path | None = None,
+    ) -> Pipeline:
+        """Add a :class:`~synthkit.generators.generate.Generate` step (``cache``: a SQLite file of responses, for resuming)."""
+        from synthkit.generators.generate import Generate
+
+        return self.step(Generate(teacher, template, params, n=n, cache=cache))
+
+    def verify(self, verifier: Verifier | str, **options: Any) -> Pipeline:
+        """Add a verifier (an object, or a registered name built with ``options``)."""
+        return self.step(resolve("verifier", verifier, **options))
+
+    def filter(self, filt: Filter | str, **options: Any) -> Pipeline:
+        """Add a filter (an object, or a registered name built with ``options``)."""
+        return self.step(resolve("filter", filt, **options))
+
+    def step(self, step: Generator | Filter | Verifier) -> Pipeline:
+        """Add any generator, filter or verifier; consecutive filters run as one stage."""
+        if isinstance(step, Generator):
+            self._steps.append(GeneratorStep(step))
+        elif isinstance(step, Verifier):
+            self._steps.append(VerifyStep(step))
+        elif isinstance(step, Filter):
+            last = self._steps[-1] if self._steps else None
+            if isinstance(last, FilterStep):
+                self._steps[-1] = FilterStep((*last.filters, step))
+            else:
+                self._steps.append(FilterStep((step,)))
+        else:
+            msg = f"a pipeline step must be a Generator, Filter or Verifier, got {type(step).__name__}"
+            raise TypeError(msg)
+        return self
+
+    def mix(self, mixer: Mixer | str, *, sources: Mapping[str, Any] | None = None, **options: Any) -> Pipeline:
+        """Blend the pipeline's output (source ``"synthetic"``) with other sources at the end.
+
+        Args:
+            mixer: a :class:`~synthkit.Mixer` or a registered mixer name built with ``options``.
+            sources: the other sources by name, e.g. ``{"real": "real.jsonl"}``; each a
+                JSONL or Parquet path or an iterable of records.
+
+        The pipeline's output is spooled to a temporary file before mixing, so memory
+        stays bounded by what the mixer itself holds. Records the mixer does not pick are
+        dropped (``not selected by the mixer``) and written to the rejects file.
+        """
+        self._mix = MixStep(resolve("mixer", mixer, **options), dict(sources or {}))
+        return self
+
+    # -- the plan and running it -------------------------------------------------------
+
+    @property
+    def steps(self) -> tuple[Step, ...]:
+        """The steps so far, in order."""
+        return tuple(self._steps)
+
+    def plan(self) -> Plan:
+        """Return the frozen plan of this pipeline: what an engine runs."""
+        return Plan(
+            source=self.source,
+            steps=tuple(self._steps),
+            mix=self._mix,
+            seed=self.seed,
+            concurrency=self.concurrency,
+            on_bad_line=self.on_bad_line,
+            queue_size=self.queue_size,
+        )
+
+    def run(
+        self,
+        sink: Sink = None,
+        *,
+        rejects: str | Path | None = None,
+        progress: ProgressReporter | None = None,
+        engine: Engine | str = "local",
+    ) -> Summary:
+        """Run to the end and return the :class:`~synthkit.pipeline.summary.Summary`.
+
+        Args:
+            sink: file for kept records, Parquet for ``.parquet``, else JSONL (``None``
+                discards them; counts still kept).
+            rejects: JSONL file for dropped and failed records, each with a ``reject`` object.
+            progress: told of progress as records finish.
+            engine: what runs the plan: ``"local"`` (this process), a registered engine
+                name such as ``"ray"`` (from ``synthkit-ray``), or an :class:`~synthkit.Engine`.
+                Every engine writes the same output.
+
+        Raises:
+            FatalError: a step could not go on (e.g. a rejected API key); everything
+                finished before it is written. :class:`~synthkit.errors.BudgetExceeded` does
+                not raise: the run stops cleanly and ``summary.stopped`` says why. The
+                summary is on the exception as ``exc.summary``.
+        """
+        return resolve("engine", engine).run(self.plan(), sink, rejects=rejects, progress=progress)
+
+    async def arun(
+        self,
+        sink: Sink = None,
+        *,
+        rejects: str | Path | None = None,
+        progress: ProgressReporter | None = None,
+    ) -> Summary:
+        """Run on the local engine inside a running event loop; see :meth:`run`."""
+        from synthkit.pipeline.local import LocalEngine
+
+        return await LocalEngine().arun(self.plan(), sink, rejects=rejects, progress=progress)

@@ -1,0 +1,131 @@
+"""Progress of a run: a rich live bar on a terminal, plain log lines otherwise.
+
+:class:`RunProgress` implements the pipeline's ``ProgressReporter`` protocol
+(``update(summary)`` / ``close(summary)``) and reads a teacher's
+:class:`~synthkit.teachers.remote.TeacherStats` for requests/s, tokens, cost, retries and failures.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from typing import IO, Any
+
+__all__ = ["RunProgress", "format_stats"]
+
+
+def format_stats(summary: Any, stats: Any, total: int | None, elapsed: float) -> str:
+    """One line: records done, requests/s, tokens, cost, retries, failures, 429s, cache hits."""
+    done = 0 if summary is None else summary.kept + summary.n_dropped + summary.n_failed
+    head = f"{done}/{total}" if total else f"{done}"
+    parts = [f"{head} records"]
+    if stats is not None:
+        parts += [
+            f"{stats.ok / max(elapsed, 1e-9):.1f} req/s",
+            f"{stats.tokens:,} tokens",
+            _dollars(stats.cost_usd),
+            f"{stats.retries} retries",
+            f"{stats.failures} failed",
+        ]
+        if stats.rate_limited:
+            parts.append(f"{stats.rate_limited} x 429")
+        if stats.cached:
+            parts.append(f"{stats.cached} cached")
+    elif summary is not None:
+        parts.append(f"{summary.n_failed} failed")
+    return " | ".join(parts)
+
+
+def _dollars(cost: float | None) -> str:
+    if cost is None:
+        return "cost n/a"
+    return f"${cost:.4f}" if cost >= 0.01 or cost == 0 else f"${cost:.6f}"
+
+
+class RunProgress:
+    """Show a run's progress.
+
+    Args:
+        stats: the teacher's counters (``teacher.stats``), or ``None``.
+        total: the number of input records, if known.
+        stream: where to write (default ``sys.stderr``).
+        live: a rich live bar (default: when ``stream`` is a terminal).
+        interval: seconds between plain log lines (default ``$SYNTHKIT_PROGRESS_INTERVAL`` or 10).
+    """
+
+    def __init__(
+        self,
+        stats: Any = None,
+        *,
+        total: int | None = None,
+        stream: IO[str] | None = None,
+        live: bool | None = None,
+        interval: float | None = None,
+    ) -> None:
+        if interval is None:
+            interval = float(os.environ.get("SYNTHKIT_PROGRESS_INTERVAL") or 10.0)
+        self.stats = stats
+        self.total = total
+        self.stream = stream or sys.stderr
+        self.interval = interval
+        self.started = time.monotonic()
+        self._last = self.started
+        self._summary: Any = None
+        self._live: Any = None
+        self._bar: Any = None
+        if live is None:
+            live = bool(getattr(self.stream, "isatty", lambda: False)())
+        if live:
+            self._start_live()
+
+    def _start_live(self) -> None:
+        from rich.console import Console, Group
+        from rich.live import Live
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+        from rich.text import Text
+
+        console = Console(file=self.stream)
+        self._bar = Progress(BarColumn(bar_width=30), MofNCompleteColumn(), TimeElapsedColumn(), console=console)
+        self._task = self._bar.add_task("generate", total=self.total)
+        progress = self
+
+        class _Line:
+            def __rich__(self) -> Text:
+                return Text(progress.line().split(" | ", 1)[-1], overflow="fold")
+
+        self._live = Live(Group(self._bar, _Line()), console=console, refresh_per_second=4, transient=False)
+        self._live.start()
+
+    def line(self) -> str:
+        return format_stats(self._summary, self.stats, self.total, time.monotonic() - self.started)
+
+    def update(self, summary: Any) -> None:
+        self._summary = summary
+        now = time.monotonic()
+        if self._bar is not None:
+            done = summary.kept + summary.n_dropped + summary.n_failed
+            self._bar.update(self._task, completed=done)
+        elif now - self._last >= self.interval:
+            self._last = now
+            print(f"[synthkit] {self.line()}", file=self.stream, flush=True)  # noqa: T201
+
+    async def tick(self) -> None:
+        """Log a line every ``interval`` seconds even while no record finishes (run as a task)."""
+        import asyncio
+
+        while True:
+            await asyncio.sleep(max(0.05, self.interval / 2))
+            now = time.monotonic()
+            if self._bar is None and now - self._last >= self.interval:
+                self._last = now
+                print(f"[synthkit] {self.line()}", file=self.stream, flush=True)  # noqa: T201
+
+    def close(self, summary: Any) -> None:
+        self._summary = summary
+        if self._live is not None:
+            self.update(summary)
+            self._live.stop()
+            self._live = None
+        else:
+            print(f"[synthkit] done: {self.line()}", file=self.stream, flush=True)  # noqa: T201

@@ -1,0 +1,148 @@
+"""What a run accounts for: the :class:`Outcome` of a record that left early, and the :class:`Summary`."""
+
+from __future__ import annotations
+
+import collections
+import re
+import time
+from collections.abc import Iterable, Sequence
+from typing import Any, Literal
+
+import attrs
+
+from synthkit.interfaces import MixReport
+from synthkit.records import Record
+
+__all__ = ["Outcome", "Summary", "count_table", "reason_key"]
+
+Status = Literal["dropped", "failed"]
+
+
+@attrs.frozen
+class Outcome:
+    """A record that left the pipeline before the sink: dropped (with the reason) or failed (with the error kind).
+
+    Attributes:
+        status: ``"dropped"`` or ``"failed"``.
+        step: the step that dropped or failed it (``"source"`` for an unreadable line).
+        reason: why, in words.
+        record: the record as it was then (``None`` for an unreadable line).
+        kind: the error kind of a failure (``"http_500"``, ``"template"``, ``"bad_line"``...).
+        attempts: requests made for it before it failed.
+    """
+
+    status: Status
+    step: str
+    reason: str
+    record: Record | None
+    kind: str = ""
+    attempts: int = 1
+
+    @property
+    def key(self) -> str:
+        """What the summary counts it under: the masked reason of a drop, the kind of a failure."""
+        return reason_key(self.reason) if self.status == "dropped" else self.kind
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the rejects-file line: the record's JSON form plus a ``reject`` object."""
+        d = self.record.to_dict() if self.record is not None else {}
+        d["reject"] = {
+            "status": self.status,
+            "step": self.step,
+            "reason": self.reason,
+            "kind": self.kind,
+            "attempts": self.attempts,
+        }
+        return d
+
+
+_VOLATILE = re.compile(r"'[^']*'|\"[^\"]*\"|\b[0-9a-f]{8,}\b|-?\d+(?:\.\d+)?(?:/\d+)?")
+
+
+def reason_key(reason: str) -> str:
+    """Return ``reason`` with ids, numbers and quoted values masked, so like reasons count together."""
+    return _VOLATILE.sub("#", reason)[:120]
+
+
+def count_table(rows: Iterable[Sequence[Any]]) -> list[str]:
+    """Return aligned lines for ``(status, ..., count)`` rows: text columns left-aligned, counts right-aligned."""
+    rows = [tuple(str(c) for c in r[:-1]) + (r[-1],) for r in rows]
+    if not rows:
+        return []
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
+    widths[0] = max(widths[0], 7)  # "dropped", "skipped", "failed" line up
+    return ["  " + "  ".join(f"{c:<{w}}" for c, w in zip(r[:-1], widths)) + f"  {r[-1]:>7}" for r in rows]
+
+
+@attrs.define
+class Summary:
+    """Counts of a run. ``inputs + expanded == kept + dropped + failed`` when the run completes.
+
+    Attributes:
+        inputs: records read from the source (bad lines included).
+        expanded: extra records made by generators that fan out (n outputs add n - 1).
+        kept: records written to the sink.
+        dropped: counts per (step, reason) of records a filter, verifier or mixer left out.
+        failed: counts per (step, error kind) of records a step failed on.
+        stopped: why the run stopped early, or ``None``.
+        mix: what the mixer produced against what it was asked.
+        mixed_in: records the mixer added from its other sources.
+    """
+
+    inputs: int = 0
+    expanded: int = 0
+    kept: int = 0
+    dropped: collections.Counter[tuple[str, str]] = attrs.Factory(collections.Counter)
+    failed: collections.Counter[tuple[str, str]] = attrs.Factory(collections.Counter)
+    stopped: str | None = None
+    mix: MixReport | None = None
+    mixed_in: int = 0
+    started: float = attrs.Factory(time.monotonic)
+    elapsed: float = 0.0
+
+    @property
+    def n_dropped(self) -> int:
+        return sum(self.dropped.values())
+
+    @property
+    def n_failed(self) -> int:
+        return sum(self.failed.values())
+
+    @property
+    def balanced(self) -> bool:
+        """Whether every record is accounted for."""
+        return self.inputs + self.expanded == self.kept + self.n_dropped + self.n_failed
+
+    def count(self, outcome: Outcome) -> None:
+        """Count one dropped or failed record."""
+        counter = self.dropped if outcome.status == "dropped" else self.failed
+        counter[(outcome.step, outcome.key)] += 1
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "inputs": self.inputs,
+            "expanded": self.expanded,
+            "kept": self.kept,
+            "dropped": [{"step": s, "reason": r, "count": n} for (s, r), n in self.dropped.most_common()],
+            "failed": [{"step": s, "kind": k, "count": n} for (s, k), n in self.failed.most_common()],
+            "stopped": self.stopped,
+            "mixed_in": self.mixed_in,
+            "mix": None if self.mix is None else {"asked": dict(self.mix.asked), "produced": dict(self.mix.produced)},
+            "elapsed_s": round(self.elapsed, 3),
+        }
+
+    def __str__(self) -> str:
+        head = (
+            f"{self.inputs} inputs -> {self.kept} kept, {self.n_dropped} dropped, {self.n_failed} failed"
+            f" ({self.elapsed:.1f} s)"
+        )
+        if self.expanded:
+            head += f"; generators added {self.expanded}"
+        rows = [("dropped", s, r, n) for (s, r), n in self.dropped.most_common()]
+        rows += [("failed", s, k, n) for (s, k), n in self.failed.most_common()]
+        lines = [head, *count_table(rows)]
+        if self.mix is not None:
+            lines.append(f"  {self.mix}" + (f" (+{self.mixed_in} from other sources)" if self.mixed_in else ""))
+        if self.stopped:
+            lines.append(f"  stopped early: {self.stopped}")
+        return "\n".join(lines)

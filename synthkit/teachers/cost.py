@@ -1,0 +1,163 @@
+"""Token counts and dollars: prices from litellm's local price map, a budget, a meter.
+
+Prices come from the price map that ships inside the ``litellm`` package
+(``model_prices_and_context_window_backup.json``), read from disk without importing
+litellm and never fetched from the network (``LITELLM_LOCAL_MODEL_COST_MAP=True`` is set
+in case litellm itself is imported later). A model missing from the map has no price:
+costs show as unknown and ``--budget`` refuses to start.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+import json
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from synthkit.errors import BudgetExceeded
+
+__all__ = ["Price", "price_of", "price_map", "estimate_tokens", "CostMeter"]
+
+_PRICE_FILE = "model_prices_and_context_window_backup.json"
+
+
+@attrs.frozen
+class Price:
+    """Dollars per token, for input (prompt) and output (completion)."""
+
+    input: float
+    output: float
+    source: str = "litellm"
+
+    def cost(self, prompt_tokens: int, completion_tokens: int) -> float:
+        return prompt_tokens * self.input + completion_tokens * self.output
+
+
+@functools.cache
+def price_map() -> dict[str, Any]:
+    """Return litellm's local price map (``{}`` if litellm is not installed)."""
+    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+    try:
+        spec = importlib.util.find_spec("litellm")
+    except (ImportError, ValueError):
+        spec = None
+    if spec is None or not spec.submodule_search_locations:
+        return {}
+    for folder in spec.submodule_search_locations:
+        path = Path(folder) / _PRICE_FILE
+        if path.is_file():
+            with open(path, encoding="utf-8") as fh:
+                return json.load(fh)
+    import litellm  # the file moved: fall back to litellm's own loaded copy (local, by the env above)
+
+    return dict(litellm.model_cost)
+
+
+def price_of(model: str) -> Price | None:
+    """Return the price of ``model`` (``"gpt-4o-mini"``, ``"openai/gpt-4o-mini"``...), or ``None``."""
+    prices = price_map()
+    candidates = [model]
+    if "/" in model:
+        candidates += [model.split("/", 1)[1], model.rsplit("/", 1)[1]]
+    for name in candidates:
+        entry = prices.get(name)
+        if isinstance(entry, Mapping):
+            pin, pout = entry.get("input_cost_per_token"), entry.get("output_cost_per_token")
+            if isinstance(pin, (int, float)) and isinstance(pout, (int, float)):
+                return Price(float(pin), float(pout))
+    return None
+
+
+def estimate_tokens(messages: Sequence[Mapping[str, Any]]) -> int:
+    """Estimate prompt tokens without a tokenizer: about 4 characters a token, plus framing."""
+    chars = 0
+    for m in messages:
+        content = m.get("content", "")
+        chars += len(content) if isinstance(content, str) else len(json.dumps(content))
+    return chars // 4 + 4 * len(messages) + 3
+
+
+class CostMeter:
+    """Totals of one teacher's paid requests, and its budget.
+
+    Args:
+        model: the model, to look up its price.
+        budget: the most dollars to spend (``None``: no limit).
+        price: an explicit :class:`Price`, overriding the price map.
+
+    A request reserves its worst-case cost before it is sent (prompt estimate plus
+    ``max_tokens``, or the largest completion seen so far); :meth:`reserve` raises
+    :class:`BudgetExceeded` if spent plus reserved would pass the budget, so the budget
+    is not overshot by requests in flight. Async callers use :meth:`areserve` and
+    :meth:`asettle`, which a meter shared between processes overrides (the ray engine's).
+    """
+
+    def __init__(self, model: str, *, budget: float | None = None, price: Price | None = None) -> None:
+        self.model = model
+        self.price = price if price is not None else price_of(model)
+        self.budget = budget
+        if budget is not None and self.price is None:
+            msg = (
+                f"no price is known for model {model!r} in litellm's local price map, so a budget of "
+                f"${budget:g} cannot be enforced; drop --budget or use the model's listed name"
+            )
+            raise BudgetExceeded(msg)
+        self.prompt_tokens = 0
+        self.completion_tokens = 0
+        self.requests = 0
+        self.spent = 0.0
+        self.reserved = 0.0
+        self.max_completion = 0
+
+    @property
+    def cost_usd(self) -> float | None:
+        return self.spent if self.price is not None else None
+
+    def completion_guess(self, params: Mapping[str, Any]) -> int:
+        """Completion tokens to assume for a request not yet answered."""
+        limit = params.get("max_tokens") or params.get("max_completion_tokens")
+        if limit:
+            return int(limit)
+        return max(self.max_completion, 256)
+
+    def reserve(self, prompt_tokens: int, completion_tokens: int) -> float:
+        """Reserve the worst-case cost of a request; return the amount to :meth:`settle` later."""
+        if self.price is None or self.budget is None:
+            return 0.0
+        amount = self.price.cost(prompt_tokens, completion_tokens)
+        if self.spent + self.reserved + amount > self.budget:
+            msg = (
+                f"budget of ${self.budget:g} reached: ${self.spent:.4f} spent, ${self.reserved:.4f} in flight, "
+                f"the next request may cost ${amount:.4f}; everything finished so far is kept (re-run with the "
+                f"same --cache and a larger --budget to go on)"
+            )
+            raise BudgetExceeded(msg)
+        self.reserved += amount
+        return amount
+
+    async def areserve(self, prompt_tokens: int, completion_tokens: int) -> float:
+        """:meth:`reserve` for async callers; a meter whose totals live elsewhere (a Ray actor) awaits them here."""
+        return self.reserve(prompt_tokens, completion_tokens)
+
+    async def asettle(self, reserved: float, prompt_tokens: int = 0, completion_tokens: int = 0) -> float | None:
+        """:meth:`settle` for async callers (see :meth:`areserve`)."""
+        return self.settle(reserved, prompt_tokens, completion_tokens)
+
+    def settle(self, reserved: float, prompt_tokens: int = 0, completion_tokens: int = 0) -> float | None:
+        """Release a reservation and add the real usage; return the request's cost (``None`` if unknown)."""
+        self.reserved = max(0.0, self.reserved - reserved)
+        if prompt_tokens or completion_tokens:
+            self.requests += 1
+        self.prompt_tokens += prompt_tokens
+        self.completion_tokens += completion_tokens
+        self.max_completion = max(self.max_completion, completion_tokens)
+        if self.price is None:
+            return None
+        cost = self.price.cost(prompt_tokens, completion_tokens)
+        self.spent += cost
+        return cost
