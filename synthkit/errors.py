@@ -18,6 +18,8 @@ __all__ = [
     "FatalError",
     "AuthError",
     "BudgetExceeded",
+    "Interrupted",
+    "EarlyStop",
     "MissingDependencyError",
 ]
 
@@ -82,6 +84,27 @@ class AuthError(FatalError):
 
 class BudgetExceeded(FatalError):
     """The next request would exceed the run's budget; the run stops cleanly."""
+
+
+class Interrupted(FatalError):
+    """The run was stopped by a signal (SIGINT, SIGTERM); what arrived is kept, and a re-run resumes.
+
+    Attributes:
+        signal: the signal's number.
+        exit_code: the shell's code for death by that signal (130 for SIGINT, 143 for SIGTERM).
+    """
+
+    def __init__(self, sig: int) -> None:
+        import signal
+
+        self.signal = int(sig)
+        self.exit_code = 128 + self.signal
+        name = signal.Signals(self.signal).name
+        super().__init__(f"interrupted by {name}: the requests in flight were let finish and everything that arrived is kept")
+
+
+class EarlyStop(FatalError):
+    """The first records all failed the same way; going on would fail the rest too."""
 
 
 class MissingDependencyError(SynthkitError, ImportError):

@@ -21,7 +21,7 @@ import attrs
 import pluggy
 
 from synthkit import hookspecs
-from synthkit.errors import DuplicateNameError, OptionError, PluginLoadError, UnknownNameError
+from synthkit.errors import DuplicateNameError, OptionError, PluginLoadError, SynthkitError, UnknownNameError
 
 __all__ = [
     "KINDS",
@@ -168,14 +168,14 @@ class Plugins:
             raise PluginLoadError(msg) from exc
 
 
-def _impl_codes(caller: Any) -> dict[Any, str]:
-    """Map the code object of each implementation of a hook to its plugin's name."""
+def _impl_codes(caller: Any) -> dict[int, str]:
+    """Map the code object (by identity: equal source in two plugins gives equal code objects) of each implementation to its plugin."""
     codes = {}
     for impl in caller.get_hookimpls():
         fn = getattr(impl.function, "__func__", impl.function)
         code = getattr(fn, "__code__", None)
         if code is not None:
-            codes[code] = impl.plugin_name
+            codes[id(code)] = impl.plugin_name
     return codes
 
 
@@ -183,8 +183,8 @@ def _calling_plugin(caller: Any, frame: Any) -> str:
     """Return the plugin whose hook implementation is on the stack at or above ``frame``."""
     codes = _impl_codes(caller)
     while frame is not None:
-        if frame.f_code in codes:
-            return codes[frame.f_code]
+        if id(frame.f_code) in codes:
+            return codes[id(frame.f_code)]
         frame = frame.f_back
     return "unknown"
 
@@ -195,7 +195,7 @@ def _raiser(caller: Any, exc: BaseException) -> str:
     tb = exc.__traceback__
     found = "unknown"
     while tb is not None:
-        found = codes.get(tb.tb_frame.f_code, found)
+        found = codes.get(id(tb.tb_frame.f_code), found)
         tb = tb.tb_next
     return found
 
@@ -351,7 +351,8 @@ def resolve(kind: str, part: Any, /, **options: Any) -> Any:
     Args:
         kind: the part's kind, singular: ``"teacher"``, ``"template"``, ``"verifier"``,
             ``"filter"``, ``"mixer"``, ``"exporter"`` or ``"engine"``.
-        part: an object of that kind (``options`` must then be empty), or a registered name.
+        part: an object of that kind (``options`` must then be empty), or a registered name;
+            for a template, also the path of a template file.
         options: the options the named part is built with.
 
     Raises:
@@ -370,6 +371,10 @@ def resolve(kind: str, part: Any, /, **options: Any) -> Any:
             msg = f"options {sorted(options)} were given with a ready-made {kind} {getattr(part, 'name', part)!r}; build it with them instead"
             raise OptionError(msg)
         return part
+    if kind == "template" and _is_template_file(part):
+        from synthkit.templates.jinja import JinjaTemplate
+
+        return JinjaTemplate.from_file(part, **options)
     registry = get_plugins().registries[_NOUNS[kind]]
     try:
         entry = registry.entry(part)
@@ -379,8 +384,21 @@ def resolve(kind: str, part: Any, /, **options: Any) -> Any:
             raise
         msg = f"{exc} The {part!r} {kind} comes with the {package} distribution: pip install {package}"
         raise UnknownNameError(msg) from None
-    check_options(entry.factory, options, what=f"{kind} {part!r}")
-    return entry.factory(**options)
+    options = check_options(entry.factory, options, what=f"{kind} {part!r}")
+    try:
+        return entry.factory(**options)
+    except (ValueError, TypeError) as exc:
+        if isinstance(exc, SynthkitError):
+            raise
+        msg = f"{kind} {part!r} cannot be built with {options or 'no options'}: {exc}"
+        raise OptionError(msg) from None
+
+
+def _is_template_file(name: str) -> bool:
+    """Whether a template name is a path to a template file (it names an existing file)."""
+    import pathlib
+
+    return ("/" in name or "." in name) and pathlib.Path(name).is_file()
 
 
 def option_names(factory: Callable[..., Any]) -> list[str] | None:
@@ -407,21 +425,92 @@ def option_names(factory: Callable[..., Any]) -> list[str] | None:
     return None
 
 
-def check_options(factory: Callable[..., Any], options: Mapping[str, Any], *, what: str) -> None:
-    """Refuse an option ``factory`` does not take, naming the closest one and every one it takes.
+def check_options(factory: Callable[..., Any], options: Mapping[str, Any], *, what: str) -> dict[str, Any]:
+    """Return ``options`` checked against what ``factory`` takes, values converted to the declared types.
+
+    A value for an option declared ``int``, ``float``, ``bool`` or ``str`` (or that or
+    ``None``) is converted when it can be (``"0.5"`` for a float, ``"yes"`` for a bool) and
+    refused otherwise.
 
     Raises:
-        OptionError: e.g. ``unknown option 'min_wrds' for filter 'length'; did you mean 'min_words'? options: ...``.
+        OptionError: e.g. ``unknown option 'min_wrds' for filter 'length'; did you mean 'min_words'? options: ...``,
+            or ``option 'wall' of verifier 'code' takes a number, got 'abc'``.
     """
     names = option_names(factory)
     if names is None:
-        return
+        return dict(options)
     for key in options:
         if key not in names:
             close = difflib.get_close_matches(key, names, n=1, cutoff=0.5)
             hint = f"; did you mean {close[0]!r}?" if close else ""
             msg = f"unknown option {key!r} for {what}{hint} options: {', '.join(names) or 'none'}"
             raise OptionError(msg)
+    hints = _hints(factory)
+    return {k: convert_option(v, hints.get(k), f"option {k!r} of {what}") for k, v in options.items()}
+
+
+def _hints(factory: Callable[..., Any]) -> dict[str, Any]:
+    import typing
+
+    target = getattr(factory, "__synthkit_target__", factory)
+    if isinstance(target, _Target):
+        target = target.load()
+    out: dict[str, Any] = {}
+    inits = [c.__init__ for c in reversed(target.__mro__) if "__init__" in vars(c)] if isinstance(target, type) else [target]
+    for init in inits:
+        try:
+            out.update(typing.get_type_hints(init))
+        except Exception:  # noqa: BLE001, S112 - an annotation that cannot be resolved is not checked
+            continue
+    return out
+
+
+_SCALARS = {int: "a whole number", float: "a number", bool: "true or false", str: "text"}
+
+
+def convert_option(value: Any, hint: Any, what: str) -> Any:
+    """Convert ``value`` to ``hint`` when the hint is ``int``, ``float``, ``bool`` or ``str`` (maybe ``| None``).
+
+    Raises:
+        OptionError: the value cannot be read as that type; the message names the option and the type.
+    """
+    import types
+    import typing
+
+    args = typing.get_args(hint) if typing.get_origin(hint) in (typing.Union, types.UnionType) else (hint,)
+    kinds = [a for a in args if a is not type(None)]
+    if value is None and type(None) in args:
+        return None
+    if len(kinds) != 1 or kinds[0] not in _SCALARS:
+        return value
+    kind = kinds[0]
+    try:
+        if kind is bool:
+            if isinstance(value, bool):
+                return value
+            text = str(value).strip().lower()
+            if text in ("true", "yes", "1", "on"):
+                return True
+            if text in ("false", "no", "0", "off"):
+                return False
+            raise ValueError(value)
+        if kind is int:
+            if isinstance(value, bool):
+                raise ValueError(value)
+            number = float(value) if isinstance(value, str) else value
+            if isinstance(number, (int, float)) and float(number).is_integer():
+                return int(number)
+            raise ValueError(value)
+        if kind is float:
+            if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+                raise ValueError(value)
+            return float(value)
+        if isinstance(value, (int, float, str)) and not isinstance(value, bool):
+            return str(value)
+        raise ValueError(value)
+    except (TypeError, ValueError):
+        msg = f"{what} takes {_SCALARS[kind]}, got {value!r}"
+        raise OptionError(msg) from None
 
 
 def get_teacher(name: str, **options: Any) -> Any:

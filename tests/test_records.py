@@ -11,7 +11,7 @@ from synthkit import Lineage, Record, Verdict
 from synthkit.errors import InputError
 from synthkit.io.jsonl import BadLine, JsonlWriter, iter_records
 
-from .strategies import records, verdicts
+from tests.strategies import records, verdicts
 
 
 @given(records)

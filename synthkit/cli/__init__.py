@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from synthkit.errors import SynthkitError
+from synthkit.errors import Interrupted, SynthkitError
 
 __all__ = ["cli", "main", "key_values"]
 
@@ -96,5 +96,9 @@ def main(argv: list[str] | None = None) -> None:
         summary = getattr(exc, "summary", None)
         if summary is not None:
             click.echo(str(summary), err=True)
-        click.echo(f"Error: {exc}", err=True)
-        sys.exit(1)
+        code = getattr(exc, "exit_code", 1)
+        if isinstance(exc, Interrupted):
+            click.echo(f"{exc}; re-run the same command to resume (answered requests are cached)", err=True)
+        else:
+            click.echo(f"Error: {exc}", err=True)
+        sys.exit(code)

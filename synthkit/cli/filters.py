@@ -35,13 +35,15 @@ def _parse_sets(items: tuple[str, ...]) -> dict[str, dict[str, Any]]:
 
 
 def _run(source: str, steps: list[Any], output: str, rejects: str | None, on_bad_line: str, engine: Any = "local") -> None:
+    from synthkit.cli._run import finish
     from synthkit.pipeline import Pipeline
 
-    pipe = Pipeline(source, on_bad_line=on_bad_line)  # type: ignore[arg-type]
+    max_failure_rate, grace = click.get_current_context().meta["synthkit.run"]
+    pipe = Pipeline(source, on_bad_line=on_bad_line, grace=grace)  # type: ignore[arg-type]
     for step in steps:
         pipe = pipe.filter(step)
     summary = pipe.run(sink=output, rejects=rejects, engine=engine)
-    click.echo(str(summary), err=True)
+    finish(summary, max_failure_rate=max_failure_rate)
 
 
 _common = [
@@ -54,11 +56,19 @@ _common = [
 
 
 def _with_common(f: Any) -> Any:
+    import functools
+
     from synthkit.cli._engine import engine_options
+    from synthkit.cli._run import run_options
+
+    @functools.wraps(f)
+    def command(*args: Any, max_failure_rate: float, grace: float, **kwargs: Any) -> Any:
+        click.get_current_context().meta["synthkit.run"] = (max_failure_rate, grace)
+        return f(*args, **kwargs)
 
     for deco in reversed(_common):
-        f = deco(f)
-    return engine_options(f)
+        command = deco(command)
+    return run_options(engine_options(command))
 
 
 def add_commands(cli: click.Group) -> None:

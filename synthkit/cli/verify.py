@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 import click
 from synthkit.cli import key_values
@@ -16,6 +15,7 @@ def _options(items: tuple[str, ...]) -> dict[str, Any]:
 def add_commands(cli: click.Group) -> None:
     """Add ``synthkit verify``."""
     from synthkit.cli._engine import build_engine, engine_options
+    from synthkit.cli._run import finish, run_options
 
     @cli.command(name="verify")
     @click.argument("input_path", metavar="IN.jsonl", type=click.Path(exists=True, dir_okay=False))
@@ -27,8 +27,10 @@ def add_commands(cli: click.Group) -> None:
     @click.option("--on-bad-line", type=click.Choice(["stop", "skip"]), default="stop", show_default=True,
                   help="At a malformed input line: stop with its line number, or skip it (counted as failed).")
     @engine_options
+    @run_options
     def verify_command(input_path: str, output: str, verifier_name: str, rejects: str | None, options: tuple[str, ...],
-                       concurrency: int | None, on_bad_line: str, engine: str, engine_options: tuple[str, ...]) -> None:
+                       concurrency: int | None, on_bad_line: str, engine: str, engine_options: tuple[str, ...],
+                       max_failure_rate: float, grace: float) -> None:
         """Keep the records of IN.jsonl that pass a verifier.
 
         Each input line holds `response` and the fields its verifier needs (`answer` for
@@ -47,8 +49,6 @@ def add_commands(cli: click.Group) -> None:
 
         runner = build_engine(engine, engine_options)
         verifier = resolve("verifier", verifier_name, **_options(options))
-        pipeline = Pipeline(input_path, concurrency=concurrency or os.cpu_count() or 1, on_bad_line=on_bad_line)
+        pipeline = Pipeline(input_path, concurrency=concurrency or os.cpu_count() or 1, on_bad_line=on_bad_line, grace=grace)
         summary = pipeline.verify(verifier).run(sink=output, rejects=rejects, engine=runner)
-        click.echo(str(summary), err=True)
-        if summary.stopped:
-            sys.exit(1)
+        finish(summary, max_failure_rate=max_failure_rate)

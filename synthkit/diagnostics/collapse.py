@@ -37,6 +37,7 @@ from typing import Any
 
 import attrs
 
+from synthkit._deps import require
 from synthkit.errors import InputError
 from synthkit.mix.mixers import AccumulateMixer, RatioMixer
 from synthkit.records import Lineage, Record
@@ -491,8 +492,7 @@ _COLOURS = {"replace": "#c0392b", "accumulate": "#2e7d32", "mix": "#1f5fa8"}
 
 def plot_study(result: StudyResult, out_dir: str | Path) -> list[Path]:
     """Write ``collapse_gaussian.png`` and ``collapse_lm.png`` to ``out_dir``; return their paths."""
-    import matplotlib
-
+    matplotlib = require("matplotlib", "plots")
     matplotlib.use("Agg", force=True)
     import matplotlib.pyplot as plt
     import numpy as np

@@ -13,6 +13,7 @@ import io
 from pathlib import Path
 from typing import Any
 
+from synthkit._deps import require
 from synthkit.diagnostics.metrics import THRESHOLDS, Diagnosis, Metric, format_value
 
 __all__ = ["render_report", "write_report"]
@@ -52,8 +53,7 @@ def _png(fig: Any) -> str:
 
 def _figures(diag: Diagnosis) -> list[tuple[str, str, str]]:
     """Return (title, caption, base64 PNG) for each plot."""
-    import matplotlib
-
+    matplotlib = require("matplotlib", "plots")
     matplotlib.use("Agg", force=True)
     import matplotlib.pyplot as plt
 

@@ -9,12 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from synthkit.interfaces import Completion, Context, Drop, Generator, PromptTemplate, Swap, Teacher, copy_with
 from synthkit.plugins import resolve
 from synthkit.records import Lineage, Record, content_id
+from synthkit.teachers.params import check_params
 from synthkit.templates.render import messages_for
+
+if TYPE_CHECKING:
+    from synthkit.teachers.cost import CostEstimate
 
 __all__ = ["Generate", "child_of"]
 
@@ -92,7 +96,7 @@ class Generate(Generator):
 
             self.teacher = CachedTeacher(self.teacher, cache)
         self.template: PromptTemplate | None = None if template is None else resolve("template", template)
-        self.params = dict(params or {})
+        self.params = check_params(params)
         if n < 1:
             msg = f"n must be at least 1, got {n}"
             raise ValueError(msg)
@@ -124,6 +128,45 @@ class Generate(Generator):
             )
             for i, c in enumerate(completions)
         ]
+
+    def estimate(self, source: Any) -> CostEstimate:
+        """Estimate the requests, tokens and dollars of running this step on ``source``; send nothing.
+
+        Samples already in this step's cache are not counted. Unreadable lines are skipped.
+        """
+        from synthkit.io.interchange import read_records
+        from synthkit.teachers.cost import CostEstimate, estimate_tokens, price_of
+
+        cache = getattr(self.teacher, "cache", None)
+        keys_of = getattr(self.teacher, "keys", None)
+        records = requests = prompt_tokens = hits = 0
+        bound = self.params.get("max_tokens") or self.params.get("max_completion_tokens")
+        for rec in read_records(source, on_bad_line="skip"):
+            if not isinstance(rec, Record):
+                continue
+            records += 1
+            messages = self.messages(rec)
+            if cache is not None and keys_of is not None:
+                found = len(cache.get_many(keys_of(messages, self.params, self.n)))
+                hits += found
+                if found == self.n:
+                    continue
+            requests += 1
+            prompt_tokens += estimate_tokens(messages)
+        per_sample = int(bound) if bound else 256
+        completion_tokens = (records * self.n - hits) * per_sample
+        price = price_of(self.teacher.model)
+        return CostEstimate(
+            model=self.teacher.model,
+            records=records,
+            requests=requests,
+            cached_samples=hits,
+            prompt_tokens=prompt_tokens,
+            completion_tokens=completion_tokens,
+            completion_tokens_per_sample=per_sample,
+            completion_tokens_assumed=not bound,
+            cost_usd=None if price is None else price.cost(prompt_tokens, completion_tokens),
+        )
 
     def teachers(self) -> tuple[Teacher, ...]:
         return self.teacher.teachers()

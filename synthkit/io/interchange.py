@@ -15,7 +15,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from synthkit.errors import InputError, MissingDependencyError
+from synthkit._deps import require
+from synthkit.errors import InputError
 from synthkit.io.jsonl import BadLine, JsonlWriter, OnBadLine, iter_records
 from synthkit.records import Record, content_id
 from synthkit.io.tables import ROW_GROUP_SIZE, TableWriter, iter_rows, rows_of
@@ -227,16 +228,6 @@ def write_records(records: Iterable[Record | Mapping[str, Any]], path: str | Pat
     return out.count
 
 
-def _need(module: str, extra: str) -> Any:
-    import importlib
-
-    try:
-        return importlib.import_module(module)
-    except ImportError:
-        msg = f"this needs {module}, which is not installed; install it with `pip install 'synthkit[{extra}]'`"
-        raise MissingDependencyError(msg) from None
-
-
 def to_arrow(records: Iterable[Record | Mapping[str, Any]]) -> pa.Table:
     """Return ``records`` as one pyarrow ``Table`` (columns as in :mod:`synthkit.io.tables`), held in memory."""
     import tempfile
@@ -258,7 +249,7 @@ def to_dataset(records: Iterable[Record | Mapping[str, Any]]) -> datasets.Datase
     ``messages`` is a list of ``{role, content}`` structs, so TRL reads it as a conversation;
     ``lineage`` and columns of mixed types are ``Json`` features.
     """
-    ds = _need("datasets", "hf")
+    ds = require("datasets", "hf")
     return ds.Dataset(to_arrow(records))
 
 
@@ -280,7 +271,7 @@ def from_hub(
     ``path`` is a Hub dataset id, or a builder such as ``"json"`` or ``"parquet"`` with
     ``data_files=...`` for local files. Streaming (the default) keeps memory bounded.
     """
-    ds = _need("datasets", "hf")
+    ds = require("datasets", "hf")
     dataset = ds.load_dataset(path, split=split, streaming=streaming, **kwargs)
     return read_records(dataset, on_bad_line=on_bad_line)
 
@@ -298,7 +289,7 @@ def to_pandas(records: Iterable[Record | Mapping[str, Any]]) -> pd.DataFrame:
 
     ``read_records(df)`` gives the records back.
     """
-    pd = _need("pandas", "frames")
+    pd = require("pandas", "frames")
     return to_arrow(records).to_pandas(types_mapper=pd.ArrowDtype)
 
 
@@ -307,5 +298,5 @@ def to_polars(records: Iterable[Record | Mapping[str, Any]]) -> pl.DataFrame:
 
     ``read_records(df)`` gives the records back.
     """
-    pl = _need("polars", "frames")
+    pl = require("polars", "frames")
     return pl.from_arrow(to_arrow(records))

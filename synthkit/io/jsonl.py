@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -33,13 +34,15 @@ class BadLine:
         return f"{self.path}:{self.lineno}: {self.error}"
 
 
-def _open(path: str | Path) -> IO[str]:
+def _open(path: str | Path) -> IO[bytes]:
     try:
+        if str(path) == "-":
+            return sys.stdin.buffer
         if str(path).endswith(".gz"):
             import gzip
 
-            return gzip.open(path, "rt", encoding="utf-8")
-        return open(path, encoding="utf-8")  # noqa: SIM115
+            return gzip.open(path, "rb")  # type: ignore[return-value]
+        return open(path, "rb")  # noqa: SIM115
     except FileNotFoundError:
         msg = f"input file {path} does not exist"
         raise InputError(msg) from None
@@ -52,17 +55,28 @@ def iter_records(path: str | Path, *, on_bad_line: OnBadLine = "stop") -> Iterat
     """Yield a :class:`Record` per non-blank line of ``path``.
 
     Args:
-        path: a JSONL file (gzipped when it ends in ``.gz``); each line a JSON object such as ``{"prompt": ...}``,
-            ``{"text": ...}`` or a full record.
+        path: a JSONL file (gzipped when it ends in ``.gz``; ``-`` reads standard input); each
+            line a JSON object such as ``{"prompt": ...}``, ``{"text": ...}`` or a full record. A
+            line that is not valid UTF-8 is a bad line like any other, named by its number.
         on_bad_line: ``"stop"`` raises :class:`InputError` naming file and line;
             ``"skip"`` yields a :class:`BadLine` (the pipeline counts it as failed) and goes on.
     """
     if on_bad_line not in ("stop", "skip"):
         msg = f"on_bad_line must be 'stop' or 'skip', got {on_bad_line!r}"
         raise ValueError(msg)
-    with _open(path) as fh:
-        for lineno, line in _lines(fh, path):
-            if not line.strip():
+    fh = _open(path)
+    try:
+        for lineno, raw in _lines(fh, path):
+            if not raw.strip():
+                continue
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                line = raw.decode("utf-8", "replace")
+                bad = BadLine(path=str(path), lineno=lineno, error=f"not valid UTF-8 (byte {exc.start + 1} of the line)", text=line[:200])
+                if on_bad_line == "stop":
+                    raise InputError(_stop_message(bad)) from None
+                yield bad
                 continue
             try:
                 obj = json.loads(line)
@@ -74,15 +88,18 @@ def iter_records(path: str | Path, *, on_bad_line: OnBadLine = "stop") -> Iterat
                 err = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
                 bad = BadLine(path=str(path), lineno=lineno, error=err, text=line[:200])
                 if on_bad_line == "stop":
-                    msg = (
-                        f"{bad.message}. Fix the line, or rerun with on_bad_line='skip' "
-                        f"(CLI: --on-bad-line skip) to count it as failed and go on"
-                    )
-                    raise InputError(msg) from None
+                    raise InputError(_stop_message(bad)) from None
                 yield bad
+    finally:
+        if fh is not getattr(sys.stdin, "buffer", None):
+            fh.close()
 
 
-def _lines(fh: IO[str], path: str | Path) -> Iterator[tuple[int, str]]:
+def _stop_message(bad: BadLine) -> str:
+    return f"{bad.message}. Fix the line, or rerun with on_bad_line='skip' (CLI: --on-bad-line skip) to count it as failed and go on"
+
+
+def _lines(fh: IO[bytes], path: str | Path) -> Iterator[tuple[int, bytes]]:
     """Yield ``(line number, line)``; a file that cannot be decoded stops with its name and the line reached."""
     lineno = 0
     try:

@@ -28,6 +28,10 @@ class Pipeline:
         on_bad_line: for a JSONL source, ``"stop"`` at a malformed line (error names
             file and line) or ``"skip"`` it, counting it as failed.
         queue_size: capacity of the queues between steps.
+        grace: seconds the records in flight get to finish after a stop (a budget reached,
+            Ctrl-C, SIGTERM, a fatal error); what arrives in that time is cached and kept.
+        hold: finished records a step holds in memory while an earlier one waits on a slow
+            request (more spill to a temporary file).
 
     Every input is accounted for: kept, dropped (by which step, with the reason) or failed
     (with the error kind). :meth:`plan` returns what an engine runs.
@@ -44,15 +48,22 @@ class Pipeline:
         concurrency: int = 16,
         on_bad_line: OnBadLine = "stop",
         queue_size: int = 256,
+        grace: float = 30.0,
+        hold: int = 10_000,
     ) -> None:
         if concurrency < 1:
             msg = f"concurrency must be at least 1, got {concurrency}"
+            raise ValueError(msg)
+        if grace < 0 or hold < 1:
+            msg = f"grace must be >= 0 and hold >= 1, got grace={grace}, hold={hold}"
             raise ValueError(msg)
         self.source = source
         self.seed = seed
         self.concurrency = concurrency
         self.on_bad_line = on_bad_line
         self.queue_size = queue_size
+        self.grace = grace
+        self.hold = hold
         self._steps: list[Step] = []
         self._mix: MixStep | None = None
 
@@ -129,6 +140,8 @@ class Pipeline:
             concurrency=self.concurrency,
             on_bad_line=self.on_bad_line,
             queue_size=self.queue_size,
+            grace=self.grace,
+            hold=self.hold,
         )
 
     def run(

@@ -14,18 +14,34 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from synthkit.errors import BudgetExceeded, InputError
+from synthkit.errors import BudgetExceeded, EarlyStop, InputError
 from synthkit.io.interchange import check_source, is_table_source, open_writer, read_records
 from synthkit.io.jsonl import BadLine, JsonlWriter, iter_records
 from synthkit.pipeline.engine import ProgressReporter, Sink
 from synthkit.pipeline.plan import MixStep, Plan
-from synthkit.pipeline.summary import Outcome, Summary, reason_key
+from synthkit.pipeline.summary import Outcome, Spend, Summary, reason_key
+from synthkit.teachers.cost import CostMeter
 from synthkit.records import Record
 
-__all__ = ["NOT_SELECTED", "RunLedger"]
+__all__ = ["EARLY_STOP", "NOT_SELECTED", "RunLedger", "early_stop_message"]
 
 #: The reason of a record the mixer did not pick.
 NOT_SELECTED = "not selected by the mixer"
+
+#: A run whose first this-many outcomes are the same non-retryable failure stops early.
+EARLY_STOP = 10
+
+
+def early_stop_message(outcome: Outcome, count: int) -> str:
+    """Say that the first ``count`` records failed like ``outcome``, with a hint for the usual causes."""
+    msg = f"the first {count} records all failed at {outcome.step!r} with {outcome.kind}: {outcome.reason}"
+    if outcome.kind == "http_404":
+        msg += " (a 404 for every request: does the base URL end with /v1, e.g. http://127.0.0.1:8000/v1?)"
+    elif outcome.kind in ("http_401", "http_403"):
+        msg += " (check the API key)"
+    elif outcome.kind == "template":
+        msg += " (fix the template or the input fields; nothing was sent for these records)"
+    return msg + "; stopped early so the rest are not failed the same way"
 
 
 class RunLedger:
@@ -60,6 +76,8 @@ class RunLedger:
                 self._spool = Path(fh.name)
         self._out = open_writer(self._spool if self._spool is not None else sink)
         self._rej = JsonlWriter(rejects) if rejects is not None else None
+        self._opening: list[Outcome] | None = []  # the run's first outcomes, while all are one failure
+        self.alarm: EarlyStop | None = None
 
     # -- what comes in -------------------------------------------------------------------
 
@@ -94,7 +112,31 @@ class RunLedger:
             self.summary.count(item)
             if self._rej is not None:
                 self._rej.write(item.to_dict())
+        self._watch(item)
         self._tell()
+
+    def _watch(self, item: Record | Outcome) -> None:
+        """Raise the :attr:`alarm` when the first :data:`EARLY_STOP` outcomes are one non-retryable failure.
+
+        A failure is non-retryable when it came from the first attempt (a 404, a template
+        field missing, a context window exceeded...); unreadable lines do not count.
+        """
+        opening = self._opening
+        if opening is None:
+            return
+        if (
+            isinstance(item, Record)
+            or item.status != "failed"
+            or item.kind == "bad_line"
+            or item.attempts > 1
+            or (opening and (opening[0].step, opening[0].kind) != (item.step, item.kind))
+        ):
+            self._opening = None
+            return
+        opening.append(item)
+        if len(opening) >= EARLY_STOP:
+            self.alarm = EarlyStop(early_stop_message(opening[0], len(opening)))
+            self._opening = None
 
     def write_line(self, status: str, step: str, why: str, line: str) -> None:
         """Like :meth:`write` for an item already serialised (an engine that ships JSON lines).
@@ -115,6 +157,8 @@ class RunLedger:
                 self.summary.failed[(step, why)] += 1
             if self._rej is not None:
                 self._rej.write_line(line)
+        if status:
+            self.summary.first.setdefault((step, reason_key(why) if status == "dropped" else why), why)
         self._tell()
 
     def _tell(self) -> None:
@@ -142,11 +186,13 @@ class RunLedger:
             if self._rej is not None:
                 self._rej.close()
             self.summary.elapsed = time.monotonic() - self.summary.started
+            self.summary.spend = _spend(self.plan)
             if self.progress is not None:
                 self.progress.close(self.summary)
         if error is None:
             return self.summary
         self.summary.stopped = str(error)
+        self.summary.stopped_by = type(error).__name__
         if isinstance(error, BudgetExceeded):
             return self.summary
         error.summary = self.summary  # type: ignore[attr-defined]
@@ -187,6 +233,28 @@ class RunLedger:
         self.summary.kept = from_spool
         self.summary.mixed_in = written - from_spool
         self.summary.mix = step.mixer.report
+
+
+def _spend(plan: Plan) -> list[Spend]:
+    """What each metered teacher of the plan spent, one line per teacher (wrappers share their inner's meter)."""
+    out = []
+    seen: set[int] = set()
+    for teacher in plan.teachers():
+        meter = vars(teacher).get("cost")
+        if not isinstance(meter, CostMeter) or id(meter) in seen:
+            continue
+        seen.add(id(meter))
+        out.append(
+            Spend(
+                teacher=teacher.name,
+                model=teacher.model,
+                requests=meter.requests,
+                prompt_tokens=meter.prompt_tokens,
+                completion_tokens=meter.completion_tokens,
+                cost_usd=meter.cost_usd,
+            )
+        )
+    return out
 
 
 def _records(src: Any) -> Iterable[Record]:

@@ -5,15 +5,31 @@ Generator and verifier steps run up to ``plan.concurrency`` records at a time; f
 steps see records one by one in input order (they may keep state, such as a dedup
 index). The output order equals the input order whatever the concurrency, so a run is
 deterministic for a given seed.
+
+No record holds up the others: while the oldest record of a step is still waiting on a
+slow request, the step keeps ``concurrency`` requests in flight and holds the records
+that finished after it (in memory up to ``plan.hold``, then spilled to a temporary file)
+until their turn comes.
+
+A stop of any kind (a budget reached, SIGINT or SIGTERM, a fatal error such as a rejected
+key) drains: no new record starts, the records in flight get ``plan.grace`` seconds to
+finish, and everything that arrived is cached, counted and written before the summary.
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
+import contextlib
+import os
+import pickle
+import signal
+import tempfile
+import threading
 from pathlib import Path
 from typing import Any
 
-from synthkit.errors import FatalError, InputError, SynthkitError
+from synthkit.errors import FatalError, InputError, Interrupted, SynthkitError
 from synthkit.pipeline.engine import Engine, ProgressReporter, Sink
 from synthkit.pipeline.ledger import RunLedger
 from synthkit.pipeline.plan import FilterStep, GeneratorStep, Plan, Step, VerifyStep
@@ -25,14 +41,18 @@ from synthkit.records import Record
 __all__ = ["LocalEngine"]
 
 _END = object()
+_SKIPPED = object()  # a record not started because the run is stopping
 _FILTER_BATCH = 256
+_WINDOW = 25  # a step reads ahead at most this many times ``plan.hold`` records of the oldest in flight
 
 
 class LocalEngine(Engine):
     """Run a plan in this process: one asyncio loop, bounded queues between steps.
 
     :meth:`run` drives :meth:`arun` with :func:`asyncio.run`, so it cannot be called from
-    inside a running event loop (await ``arun`` there, or ``Pipeline.arun``).
+    inside a running event loop (await ``arun`` there, or ``Pipeline.arun``). Run from the
+    main thread, SIGINT (Ctrl-C) and SIGTERM drain the run and raise
+    :class:`~synthkit.errors.Interrupted` with the summary; a second signal stops at once.
     """
 
     name = "local"
@@ -65,6 +85,32 @@ class LocalEngine(Engine):
         return await _Run(plan, ledger).go()
 
 
+class _Spill:
+    """Finished results held beyond memory's share, pickled to a temporary file until their turn."""
+
+    def __init__(self) -> None:
+        self._file: Any = None
+
+    def put(self, value: Any) -> tuple[int, int]:
+        if self._file is None:
+            self._file = tempfile.TemporaryFile()  # noqa: SIM115 - closed in close()
+        data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+        self._file.seek(0, os.SEEK_END)
+        offset = self._file.tell()
+        self._file.write(data)
+        return offset, len(data)
+
+    def take(self, handle: tuple[int, int]) -> Any:
+        offset, size = handle
+        self._file.seek(offset)
+        return pickle.loads(self._file.read(size))  # noqa: S301 - our own file, written above
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+
 class _Run:
     """One run of a plan: a feeder, one stage per step, and the drain into the ledger."""
 
@@ -74,7 +120,10 @@ class _Run:
         self.ctx = plan.context
         self.error: BaseException | None = None
         self.source_error: InputError | None = None
-        self.stop = asyncio.Event()
+        self.stopping = asyncio.Event()
+        self.signals = 0
+
+    # -- the run -------------------------------------------------------------------------
 
     async def go(self) -> Summary:
         plan = self.plan
@@ -84,21 +133,54 @@ class _Run:
             tasks.append(asyncio.create_task(self._guard(self._stage(step, queues[i], queues[i + 1]))))
         drain = asyncio.create_task(self._guard(self._drain(queues[-1])))
         tasks.append(drain)
-        stopped = asyncio.create_task(self.stop.wait())
+        restore = self._catch_signals()
         try:
-            await asyncio.wait([drain, stopped], return_when=asyncio.FIRST_COMPLETED)
+            stop = asyncio.create_task(self.stopping.wait())
+            await asyncio.wait([drain, stop], return_when=asyncio.FIRST_COMPLETED)
+            stop.cancel()
+            if not drain.done():  # stopping: the records in flight get the grace period to finish
+                await asyncio.wait([drain], timeout=plan.grace)
         finally:
-            stopped.cancel()
+            restore()
             for t in tasks:
                 t.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             await self._close_steps()
         return self.ledger.finish(self.error or self.source_error)
 
-    def _fail_run(self, exc: BaseException) -> None:
+    def stop(self, exc: BaseException) -> None:
+        """Stop the run for ``exc``: start no new record, let those in flight finish (drain)."""
         if self.error is None:
             self.error = exc
-        self.stop.set()
+        self.stopping.set()
+
+    def _catch_signals(self) -> Any:
+        """Drain on SIGINT and SIGTERM while the run lasts (main thread only); return the undo."""
+        if threading.current_thread() is not threading.main_thread():
+            return lambda: None
+        loop = asyncio.get_running_loop()
+        caught = []
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            try:
+                loop.add_signal_handler(sig, self._on_signal, sig)
+                caught.append(sig)
+            except (NotImplementedError, RuntimeError, ValueError):  # pragma: no cover - not on this platform
+                pass
+
+        def restore() -> None:
+            for sig in caught:
+                loop.remove_signal_handler(sig)
+
+        return restore
+
+    def _on_signal(self, sig: signal.Signals) -> None:
+        self.signals += 1
+        if self.signals == 1:
+            self.stop(Interrupted(sig))
+            return
+        for task in asyncio.all_tasks():  # a second signal: stop now, keep what was written
+            if task is not asyncio.current_task():
+                task.cancel()
 
     async def _guard(self, coro: Any) -> None:
         """Run one stage; an error it raises stops the whole run instead of hanging it."""
@@ -107,11 +189,15 @@ class _Run:
         except asyncio.CancelledError:
             raise
         except BaseException as exc:  # noqa: BLE001 - raised again by the ledger's finish
-            self._fail_run(exc)
+            self.stop(exc)
+
+    # -- the stages ----------------------------------------------------------------------
 
     async def _feed(self, q: asyncio.Queue[Any]) -> None:
         try:
             async for item in aiter_source(self.plan):
+                if self.stopping.is_set():
+                    break
                 await q.put(self.ledger.admit(item))
         except InputError as exc:
             # stop reading, but finish the records already read before raising
@@ -125,51 +211,99 @@ class _Run:
             await self._record_stage(step, inq, outq)
 
     async def _record_stage(self, step: GeneratorStep | VerifyStep, inq: asyncio.Queue[Any], outq: asyncio.Queue[Any]) -> None:
-        concurrency = self.plan.concurrency
-        sem = asyncio.Semaphore(concurrency)
-        pending: asyncio.Queue[Any] = asyncio.Queue(concurrency * 2)
+        """Run ``concurrency`` records at a time; release results in input order, holding the early ones."""
+        plan = self.plan
+        slots = asyncio.Semaphore(plan.concurrency)
+        window: collections.deque[Any] = collections.deque()  # futures, spilled handles, pass-through items
+        held = 0  # finished futures still in memory in the window
+        spill = _Spill()
+        arrived = asyncio.Event()
+        shrunk = asyncio.Event()
+        cap = _WINDOW * plan.hold  # entries at most (in memory, spilled or in flight): bounded read-ahead
 
-        async def work(record: Record) -> list[Any]:
+        async def work(record: Record) -> Any:
             try:
-                out = await run_step(step, record, self.ctx)
-            except FatalError as exc:
-                self._fail_run(exc)
-                raise
+                if self.stopping.is_set():
+                    return _SKIPPED
+                try:
+                    out = await run_step(step, record, self.ctx)
+                except FatalError as exc:  # a budget reached, a rejected key: drain, and this record did not run
+                    self.stop(exc)
+                    return _SKIPPED
             finally:
-                sem.release()
+                slots.release()
             self.ledger.expand(len(out) - 1)
             return out
+
+        def finished(fut: asyncio.Future[Any]) -> None:
+            nonlocal held
+            held += 1
+            arrived.set()
 
         async def feeder() -> None:
             while True:
                 item = await inq.get()
                 if item is _END:
-                    await pending.put(_END)
+                    window.append(_END)
+                    arrived.set()
                     return
+                while len(window) >= cap:
+                    shrunk.clear()
+                    await shrunk.wait()
                 if isinstance(item, Record):
-                    await sem.acquire()
-                    await pending.put(asyncio.ensure_future(work(item)))
+                    if self.stopping.is_set():
+                        continue  # not started: a re-run picks it up
+                    await slots.acquire()
+                    fut = asyncio.ensure_future(work(item))
+                    fut.add_done_callback(finished)
+                    window.append(fut)
                 else:
-                    await pending.put(item)
+                    window.append(item)
+                arrived.set()
+                spill_early()
+
+        def spill_early() -> None:
+            """Move finished results past the head to disk while more than ``plan.hold`` are in memory."""
+            nonlocal held
+            if held <= plan.hold:
+                return
+            for i in range(1, len(window)):
+                entry = window[i]
+                if isinstance(entry, asyncio.Future) and entry.done() and not entry.cancelled():
+                    window[i] = ("spilled", spill.put(entry.result()))
+                    held -= 1
+                    if held <= plan.hold // 2:
+                        return
 
         feed_task = asyncio.create_task(feeder())
         try:
             while True:
-                item = await pending.get()
-                if item is _END:
+                while not window:
+                    arrived.clear()
+                    await arrived.wait()
+                head = window[0]
+                if head is _END:
                     break
-                if isinstance(item, asyncio.Future):
-                    for produced in await item:
-                        await outq.put(produced)
+                if isinstance(head, asyncio.Future):
+                    result = await head
+                    held -= 1
+                elif isinstance(head, tuple) and head and head[0] == "spilled":
+                    result = spill.take(head[1])
                 else:
-                    await outq.put(item)
+                    result = [head]
+                window.popleft()
+                shrunk.set()
+                if result is _SKIPPED:
+                    continue
+                for produced in result:
+                    await outq.put(produced)
             await outq.put(_END)
         finally:
             feed_task.cancel()
-            while not pending.empty():
-                item = pending.get_nowait()
-                if isinstance(item, asyncio.Future):
-                    item.cancel()
+            for entry in window:
+                if isinstance(entry, asyncio.Future):
+                    entry.cancel()
+            spill.close()
 
     async def _filter_stage(self, step: FilterStep, inq: asyncio.Queue[Any], outq: asyncio.Queue[Any]) -> None:
         done = False
@@ -191,12 +325,15 @@ class _Run:
             if item is _END:
                 return
             self.ledger.write(item)
+            if self.ledger.alarm is not None and not self.stopping.is_set():
+                self.stop(self.ledger.alarm)
 
     async def _close_steps(self) -> None:
         for step in self.plan.steps:
             part = step.generator if isinstance(step, GeneratorStep) else step.verifier if isinstance(step, VerifyStep) else None
             if part is not None:
-                try:
+                with contextlib.suppress(Exception):  # closing must not hide the run's own outcome
                     await part.aclose()
-                except Exception:  # noqa: BLE001, S110 - closing must not hide the run's own outcome
-                    pass
+
+
+

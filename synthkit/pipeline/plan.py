@@ -114,6 +114,10 @@ class Plan:
         concurrency: records in flight at once in each generator or verifier step.
         on_bad_line: ``"stop"`` or ``"skip"`` at a malformed source line.
         queue_size: capacity of the queues between steps.
+        grace: seconds the records in flight get to finish after a stop (budget, signal,
+            fatal error) before they are abandoned; what arrives in that time is kept.
+        hold: finished records a step keeps in memory while an earlier one is still in
+            flight; more are spilled to a temporary file, so one slow request never stalls the rest.
     """
 
     source: Source
@@ -123,6 +127,8 @@ class Plan:
     concurrency: int = 16
     on_bad_line: OnBadLine = "stop"
     queue_size: int = 256
+    grace: float = 30.0
+    hold: int = 10_000
 
     @property
     def context(self) -> Context:

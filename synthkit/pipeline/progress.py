@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import os
+import threading
 import sys
 import time
 from typing import IO, Any
@@ -74,10 +75,15 @@ class RunProgress:
         self._summary: Any = None
         self._live: Any = None
         self._bar: Any = None
+        self._stop = threading.Event()
+        self._ticker: threading.Thread | None = None
         if live is None:
             live = bool(getattr(self.stream, "isatty", lambda: False)())
         if live:
             self._start_live()
+        else:
+            self._ticker = threading.Thread(target=self._tick, name="synthkit-progress", daemon=True)
+            self._ticker.start()
 
     def _start_live(self) -> None:
         from rich.console import Console, Group
@@ -110,19 +116,20 @@ class RunProgress:
             self._last = now
             print(f"[synthkit] {self.line()}", file=self.stream, flush=True)  # noqa: T201
 
-    async def tick(self) -> None:
-        """Log a line every ``interval`` seconds even while no record finishes (run as a task)."""
-        import asyncio
-
-        while True:
-            await asyncio.sleep(max(0.05, self.interval / 2))
+    def _tick(self) -> None:
+        """Log a line every ``interval`` seconds even while no record finishes (a daemon thread)."""
+        while not self._stop.wait(max(0.05, self.interval / 2)):
             now = time.monotonic()
-            if self._bar is None and now - self._last >= self.interval:
+            if now - self._last >= self.interval:
                 self._last = now
                 print(f"[synthkit] {self.line()}", file=self.stream, flush=True)  # noqa: T201
 
     def close(self, summary: Any) -> None:
         self._summary = summary
+        self._stop.set()
+        if self._ticker is not None:
+            self._ticker.join()
+            self._ticker = None
         if self._live is not None:
             self.update(summary)
             self._live.stop()

@@ -56,11 +56,19 @@ class Outcome:
         return d
 
 
-_VOLATILE = re.compile(r"'[^']*'|\"[^\"]*\"|\b[0-9a-f]{8,}\b|-?\d+(?:\.\d+)?(?:/\d+)?")
+_VOLATILE = re.compile(r"(?<!\w)'[^']*'(?!\w)|\"[^\"]*\"|\b[0-9a-f]{8,}\b|(?<![\w.])-?\d+(?:[.,]\d+)*(?:/\d+)?(?![\w])")
 
 
 def reason_key(reason: str) -> str:
-    """Return ``reason`` with ids, numbers and quoted values masked, so like reasons count together."""
+    """Return ``reason`` with ids, numbers and quoted values masked, so like reasons count together.
+
+    A number inside a word (``gsm8k``) and an apostrophe inside a word (``judge's``) are kept.
+
+    >>> reason_key("final answer 12 != expected 7 (gsm8k)")
+    'final answer # != expected # (gsm8k)'
+    >>> reason_key("the judge's reply has no score: 'nope'")
+    "the judge's reply has no score: #"
+    """
     return _VOLATILE.sub("#", reason)[:120]
 
 
@@ -74,6 +82,29 @@ def count_table(rows: Iterable[Sequence[Any]]) -> list[str]:
     return ["  " + "  ".join(f"{c:<{w}}" for c, w in zip(r[:-1], widths)) + f"  {r[-1]:>7}" for r in rows]
 
 
+@attrs.frozen
+class Spend:
+    """What one teacher's requests cost in a run.
+
+    Attributes:
+        teacher: the teacher's name; model: its model.
+        requests: requests answered; prompt_tokens, completion_tokens: their usage.
+        cost_usd: dollars, or ``None`` when the model has no known price.
+    """
+
+    teacher: str
+    model: str
+    requests: int
+    prompt_tokens: int
+    completion_tokens: int
+    cost_usd: float | None
+
+    def __str__(self) -> str:
+        cost = "cost unknown (no price: --price-in/--price-out)" if self.cost_usd is None else f"${self.cost_usd:.6f}"
+        tokens = self.prompt_tokens + self.completion_tokens
+        return f"{self.teacher} {self.model}: {self.requests} requests, {tokens:,} tokens, {cost}"
+
+
 @attrs.define
 class Summary:
     """Counts of a run. ``inputs + expanded == kept + dropped + failed`` when the run completes.
@@ -85,8 +116,11 @@ class Summary:
         dropped: counts per (step, reason) of records a filter, verifier or mixer left out.
         failed: counts per (step, error kind) of records a step failed on.
         stopped: why the run stopped early, or ``None``.
+        stopped_by: the kind of stop (``"BudgetExceeded"``, ``"Interrupted"``, ``"EarlyStop"``...), or ``None``.
         mix: what the mixer produced against what it was asked.
         mixed_in: records the mixer added from its other sources.
+        first: the first full reason seen for each (step, kind) of failure and (step, reason) of drop.
+        spend: what each teacher's requests cost, in step order.
     """
 
     inputs: int = 0
@@ -95,8 +129,11 @@ class Summary:
     dropped: collections.Counter[tuple[str, str]] = attrs.Factory(collections.Counter)
     failed: collections.Counter[tuple[str, str]] = attrs.Factory(collections.Counter)
     stopped: str | None = None
+    stopped_by: str | None = None
     mix: MixReport | None = None
     mixed_in: int = 0
+    first: dict[tuple[str, str], str] = attrs.Factory(dict)
+    spend: list[Spend] = attrs.Factory(list)
     started: float = attrs.Factory(time.monotonic)
     elapsed: float = 0.0
 
@@ -109,6 +146,36 @@ class Summary:
         return sum(self.failed.values())
 
     @property
+    def unfinished(self) -> int:
+        """Records read (or made) that a stop left without an outcome; a re-run picks them up."""
+        return max(0, self.inputs + self.expanded - self.kept - self.n_dropped - self.n_failed)
+
+    @property
+    def failure_rate(self) -> float:
+        """The share of records that failed, of all that got an outcome."""
+        done = self.kept + self.n_dropped + self.n_failed
+        return self.n_failed / done if done else 0.0
+
+    @property
+    def cost_usd(self) -> float | None:
+        """The run's dollars over every teacher with a price (``None`` when none has one)."""
+        known = [s.cost_usd for s in self.spend if s.cost_usd is not None]
+        return sum(known) if known else None
+
+    def exit_code(self, max_failure_rate: float = 0.1) -> int:
+        """The command line's exit code for this run: 0 done, 3 stopped by the budget, 4 too many failures.
+
+        Args:
+            max_failure_rate: the share of failed records (of those with an outcome) a run
+                may have and still succeed (``--max-failure-rate``).
+        """
+        if self.stopped_by == "BudgetExceeded":
+            return 3
+        if self.n_failed and self.failure_rate > max_failure_rate:
+            return 4
+        return 0
+
+    @property
     def balanced(self) -> bool:
         """Whether every record is accounted for."""
         return self.inputs + self.expanded == self.kept + self.n_dropped + self.n_failed
@@ -116,7 +183,9 @@ class Summary:
     def count(self, outcome: Outcome) -> None:
         """Count one dropped or failed record."""
         counter = self.dropped if outcome.status == "dropped" else self.failed
-        counter[(outcome.step, outcome.key)] += 1
+        key = (outcome.step, outcome.key)
+        counter[key] += 1
+        self.first.setdefault(key, outcome.reason)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -126,7 +195,10 @@ class Summary:
             "dropped": [{"step": s, "reason": r, "count": n} for (s, r), n in self.dropped.most_common()],
             "failed": [{"step": s, "kind": k, "count": n} for (s, k), n in self.failed.most_common()],
             "stopped": self.stopped,
+            "stopped_by": self.stopped_by,
+            "unfinished": self.unfinished,
             "mixed_in": self.mixed_in,
+            "spend": [attrs.asdict(x) for x in self.spend],
             "mix": None if self.mix is None else {"asked": dict(self.mix.asked), "produced": dict(self.mix.produced)},
             "elapsed_s": round(self.elapsed, 3),
         }
@@ -140,9 +212,22 @@ class Summary:
             head += f"; generators added {self.expanded}"
         rows = [("dropped", s, r, n) for (s, r), n in self.dropped.most_common()]
         rows += [("failed", s, k, n) for (s, k), n in self.failed.most_common()]
-        lines = [head, *count_table(rows)]
+        lines = [head]
+        for (status, step, key, _), line in zip(rows, count_table(rows)):
+            lines.append(line)
+            first = self.first.get((step, key), "")
+            if status == "failed" and first:
+                lines.append(f"           first: {_short(first)}")
         if self.mix is not None:
             lines.append(f"  {self.mix}" + (f" (+{self.mixed_in} from other sources)" if self.mixed_in else ""))
+        lines += [f"  cost     {x}" for x in self.spend if x.requests]
         if self.stopped:
             lines.append(f"  stopped early: {self.stopped}")
+            if self.unfinished:
+                lines.append(f"  {self.unfinished} records not finished: re-run the same command to resume (answered requests are cached)")
         return "\n".join(lines)
+
+
+def _short(text: str, width: int = 300) -> str:
+    one = " ".join(text.split())
+    return one if len(one) <= width else one[: width - 3] + "..."

@@ -171,7 +171,14 @@ class CachedTeacher(Teacher):
                 fut = asyncio.get_running_loop().create_future()
                 self._inflight[missing] = fut
                 try:
-                    fresh = await self.teacher.complete(messages, params, n=len(missing))
+                    try:
+                        fresh = await self.teacher.complete(messages, params, n=len(missing))
+                    except Exception as exc:  # keep the samples that did arrive: a re-run pays only the rest
+                        partial = list(getattr(exc, "partial", ()))[: len(missing)]
+                        if partial:
+                            self.cache.put_many(list(zip(missing, partial)))
+                            self.misses += len(partial)
+                        raise
                     if len(fresh) != len(missing):
                         msg = f"teacher {self.teacher.name!r} returned {len(fresh)} completions for n={len(missing)}"
                         raise RuntimeError(msg)

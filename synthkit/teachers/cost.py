@@ -21,7 +21,7 @@ import attrs
 
 from synthkit.errors import BudgetExceeded
 
-__all__ = ["Price", "price_of", "price_map", "estimate_tokens", "CostMeter"]
+__all__ = ["CostEstimate", "CostMeter", "Price", "estimate_tokens", "price_map", "price_of"]
 
 _PRICE_FILE = "model_prices_and_context_window_backup.json"
 
@@ -82,6 +82,51 @@ def estimate_tokens(messages: Sequence[Mapping[str, Any]]) -> int:
     return chars // 4 + 4 * len(messages) + 3
 
 
+@attrs.frozen
+class CostEstimate:
+    """What a generate step would send for a source, before anything is sent (``--dry-run``).
+
+    Attributes:
+        model: the teacher's model.
+        records: records read.
+        requests: requests still to send (records whose samples are all cached send none).
+        cached_samples: samples already in the cache.
+        prompt_tokens: estimated prompt tokens of the requests to send (4 characters a token).
+        completion_tokens: completion tokens at most (``max_tokens`` a sample, or an assumed 256).
+        completion_tokens_per_sample: the per-sample bound used.
+        completion_tokens_assumed: ``True`` when no ``max_tokens`` bounds it.
+        cost_usd: the dollars at the model's price, or ``None`` when the price is unknown.
+    """
+
+    model: str
+    records: int
+    requests: int
+    cached_samples: int
+    prompt_tokens: int
+    completion_tokens: int
+    completion_tokens_per_sample: int
+    completion_tokens_assumed: bool
+    cost_usd: float | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return attrs.asdict(self)
+
+    def __str__(self) -> str:
+        cost = "unknown (model not in litellm's price map)" if self.cost_usd is None else f"${self.cost_usd:.4f}"
+        basis = "assumed (set --param max_tokens=N for a bound)" if self.completion_tokens_assumed else "max_tokens"
+        cached = f" ({self.cached_samples} samples cached)" if self.cached_samples else ""
+        return "\n".join(
+            [
+                "dry run: nothing was sent",
+                f"  records:            {self.records}",
+                f"  requests to send:   {self.requests}{cached}",
+                f"  prompt tokens:      ~{self.prompt_tokens:,} (estimated, 4 chars a token)",
+                f"  completion tokens:  <= {self.completion_tokens:,} ({self.completion_tokens_per_sample} a sample, {basis})",
+                f"  cost for {self.model}: {cost}",
+            ]
+        )
+
+
 class CostMeter:
     """Totals of one teacher's paid requests, and its budget.
 
@@ -91,10 +136,14 @@ class CostMeter:
         price: an explicit :class:`Price`, overriding the price map.
 
     A request reserves its worst-case cost before it is sent (prompt estimate plus
-    ``max_tokens``, or the largest completion seen so far); :meth:`reserve` raises
-    :class:`BudgetExceeded` if spent plus reserved would pass the budget, so the budget
-    is not overshot by requests in flight. Async callers use :meth:`areserve` and
-    :meth:`asettle`, which a meter shared between processes overrides (the ray engine's).
+    ``max_tokens``, or the largest completion seen so far) and settles its real usage on
+    arrival, so the budget is never overshot by requests in flight. When a reservation
+    would pass the budget while other requests are in flight, :meth:`areserve` waits for
+    them to settle (their real cost is usually far below the reservation) and tries again;
+    only when nothing is in flight does it raise :class:`BudgetExceeded`. So a run whose
+    true cost is under the budget finishes, and one over it stops at the budget. Async
+    callers use :meth:`areserve` and :meth:`asettle`, which a meter shared between
+    processes overrides (the ray engine's).
     """
 
     def __init__(self, model: str, *, budget: float | None = None, price: Price | None = None) -> None:
@@ -113,6 +162,7 @@ class CostMeter:
         self.spent = 0.0
         self.reserved = 0.0
         self.max_completion = 0
+        self._settled: Any = None  # an asyncio.Event set when a request settles, for waiting reservations
 
     @property
     def cost_usd(self) -> float | None:
@@ -141,12 +191,30 @@ class CostMeter:
         return amount
 
     async def areserve(self, prompt_tokens: int, completion_tokens: int) -> float:
-        """:meth:`reserve` for async callers; a meter whose totals live elsewhere (a Ray actor) awaits them here."""
-        return self.reserve(prompt_tokens, completion_tokens)
+        """:meth:`reserve`, waiting while requests in flight may still free room under the budget.
+
+        Raises:
+            BudgetExceeded: the request does not fit even with nothing in flight.
+        """
+        import asyncio
+
+        while True:
+            try:
+                return self.reserve(prompt_tokens, completion_tokens)
+            except BudgetExceeded:
+                if self.reserved <= 0:
+                    raise
+            if self._settled is None:
+                self._settled = asyncio.Event()
+            await self._settled.wait()
 
     async def asettle(self, reserved: float, prompt_tokens: int = 0, completion_tokens: int = 0) -> float | None:
-        """:meth:`settle` for async callers (see :meth:`areserve`)."""
-        return self.settle(reserved, prompt_tokens, completion_tokens)
+        """:meth:`settle` for async callers (see :meth:`areserve`); wakes the requests waiting for room."""
+        cost = self.settle(reserved, prompt_tokens, completion_tokens)
+        event, self._settled = self._settled, None
+        if event is not None:
+            event.set()
+        return cost
 
     def settle(self, reserved: float, prompt_tokens: int = 0, completion_tokens: int = 0) -> float | None:
         """Release a reservation and add the real usage; return the request's cost (``None`` if unknown)."""

@@ -15,6 +15,7 @@ retry wrapper, token and dollar accounting, and the counters a progress bar show
 from __future__ import annotations
 
 import abc
+import asyncio
 import time
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -22,7 +23,7 @@ from typing import Any
 import attrs
 
 from synthkit.teachers.cost import CostMeter, Price, estimate_tokens
-from synthkit.errors import RecordError
+from synthkit.errors import RecordError, SynthkitError
 from synthkit.interfaces import Completion, Message, Teacher, Usage, copy_with
 from synthkit.teachers.ratelimit import RateLimiter, Slot
 from synthkit.teachers.retry import RateLimited, RetryableError, call_with_retries
@@ -65,6 +66,14 @@ class Reply:
     completion_tokens: int
     model: str | None = None
     headers: Mapping[str, str] = attrs.field(factory=dict)
+
+
+def _sample_params(params: Mapping[str, Any], index: int) -> Mapping[str, Any]:
+    """The parameters of sample ``index`` asked alone: a given ``seed`` moves on by the index, so samples differ."""
+    seed = params.get("seed")
+    if isinstance(seed, int) and index:
+        return {**params, "seed": seed + index}
+    return params
 
 
 def split_usage(total: int, n: int) -> list[int]:
@@ -111,6 +120,7 @@ class RemoteTeacher(Teacher):
         self.limiter = limiter if limiter is not None else RateLimiter(concurrency=concurrency, rpm=rpm, tpm=tpm)
         self.cost = meter if meter is not None else CostMeter(model, budget=budget, price=price)
         self.stats = TeacherStats()
+        self.n_supported: bool | None = None  # does the server answer n choices? learned on the first n > 1
         if self.cost.price is not None:
             self.stats.cost_usd = 0.0
 
@@ -132,7 +142,38 @@ class RemoteTeacher(Teacher):
         """Make one request; classify failures as described in the module docstring."""
 
     async def complete(self, messages: Sequence[Message], params: Mapping[str, Any], *, n: int = 1) -> list[Completion]:
+        """Return ``n`` completions; a server that answers fewer choices than asked gets further requests.
+
+        Servers that ignore ``n`` (llama.cpp, Ollama, several proxies) are learned once: after
+        the first short answer this teacher asks ``n`` one-choice requests at once. A request
+        that fails after others of the same call answered raises with the answered ones on
+        the error as ``exc.partial``, so the cache keeps them and a re-run pays only the rest.
+        """
         msgs = [dict(m) for m in messages]
+        out: list[Completion] = []
+        try:
+            if n == 1 or self.n_supported is not False:
+                out += await self._request(msgs, params, n)
+                if len(out) < n:
+                    self.n_supported = False
+                elif n > 1:
+                    self.n_supported = True
+            while len(out) < n:
+                asks = [self._request(msgs, _sample_params(params, len(out) + i), 1) for i in range(n - len(out))]
+                results = await asyncio.gather(*asks, return_exceptions=True)
+                for r in results:
+                    if isinstance(r, list):
+                        out += r
+                failed = [r for r in results if isinstance(r, BaseException)]
+                if failed:
+                    raise failed[0]
+        except SynthkitError as exc:
+            exc.partial = tuple(out)  # type: ignore[attr-defined]
+            raise
+        return out[:n]
+
+    async def _request(self, msgs: list[dict[str, Any]], params: Mapping[str, Any], n: int) -> list[Completion]:
+        """Send one request (budget reservation, limits, retries); return the choices it answered."""
         prompt_est = estimate_tokens(msgs)
         completion_est = self.cost.completion_guess(params) * n
         reserved = await self.cost.areserve(prompt_est, completion_est)
@@ -156,7 +197,7 @@ class RemoteTeacher(Teacher):
         st.completion_tokens += used[1]
         if cost is not None:
             st.cost_usd = self.cost.spent
-        return self._completions(reply, n, cost)
+        return self._completions(reply, min(n, len(reply.texts)), cost)
 
     def _completions(self, reply: Reply, n: int, cost: float | None) -> list[Completion]:
         prompts = split_usage(reply.prompt_tokens, n)
@@ -181,8 +222,8 @@ class RemoteTeacher(Teacher):
                 self.stats.rate_limited += 1
                 slot.overloaded(exc.retry_after, getattr(exc, "headers", None))
                 raise
-            if len(reply.texts) < n:
-                msg = f"asked for {n} choices, got {len(reply.texts)}"
+            if not reply.texts:
+                msg = f"asked for {n} choices, got none"
                 raise RetryableError(msg, kind="empty_choices")
             slot.ok(reply.headers, reply.prompt_tokens + reply.completion_tokens)
             self.stats.ok += 1

@@ -29,6 +29,7 @@ from synthkit.testing.server import (
     ServerSettings,
     count_tokens,
     echo_reply,
+    parse_faults,
     serve,
 )
 from synthkit.testing.teacher import FakeTeacher, check_teacher
@@ -43,6 +44,7 @@ __all__ = [
     "check_teacher",
     "count_tokens",
     "echo_reply",
+    "parse_faults",
     "serve",
 ]
 

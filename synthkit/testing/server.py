@@ -39,6 +39,7 @@ __all__ = [
     "Reply",
     "echo_reply",
     "count_tokens",
+    "parse_faults",
     "serve",
 ]
 
@@ -599,3 +600,28 @@ def serve(*, host: str = "127.0.0.1", port: int = 0, ready: Callable[[str], None
         asyncio.run(run())
     except KeyboardInterrupt:
         pass
+
+
+def parse_faults(items: Sequence[str]) -> dict[str, float]:
+    """Read ``NAME=RATE`` items (``500=0.1``; a bare ``NAME`` is rate 1) into the ``faults`` mapping.
+
+    Raises:
+        InputError: an unknown fault name or a rate that is not a number from 0 to 1.
+    """
+    from synthkit.errors import InputError
+
+    out = {}
+    for item in items:
+        name, _, rate = item.partition("=")
+        if name not in FAULTS:
+            msg = f"unknown fault {name!r} in --fault {item!r}; faults: {', '.join(FAULTS)}"
+            raise InputError(msg)
+        try:
+            value = float(rate or 1.0)
+        except ValueError:
+            value = -1.0
+        if not 0 <= value <= 1:
+            msg = f"--fault {item!r}: the rate must be a number from 0 to 1"
+            raise InputError(msg)
+        out[name] = value
+    return out

@@ -50,7 +50,7 @@ class JudgeVerifier(Verifier):
     Args:
         teacher: the judge model (object or registered name; ``teacher_options`` build it).
         threshold: the lowest passing score.
-        rubric: the rubric text (default :data:`~synthkit.strategies.DEFAULT_RUBRIC`).
+        rubric: the rubric text (default :data:`~synthkit.templates.strategies.DEFAULT_RUBRIC`).
         scale: the top of the score scale.
         template: a template (object or name) instead of the built-in ``judge`` one.
         params: sampling parameters (default temperature 0).

@@ -100,9 +100,9 @@ async def test_fake_teacher_passes_conformance():
 
 
 def test_serve_command_prints_url_and_serves():
-    """`python -m synthkit.testing serve` prints its URL and answers requests."""
+    """`synthkit serve-test` prints its URL and answers requests."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "synthkit.testing", "serve", "--latency", "0"],
+        [sys.executable, "-m", "synthkit", "serve-test", "--port", "0", "--latency", "0"],
         stdout=subprocess.PIPE,
         text=True,
     )

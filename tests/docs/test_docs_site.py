@@ -15,7 +15,7 @@ import yaml
 
 from synthkit.cli import cli
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def nav_pages(nav: list) -> list[str]:

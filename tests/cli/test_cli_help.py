@@ -81,7 +81,7 @@ def _jsonl(path: Path, rows: list[dict]) -> None:
 @pytest.fixture(scope="module")
 def workspace(tmp_path_factory):
     """A folder holding every file the built-in commands' examples name, with realistic content."""
-    from tests.test_diagnostics import corpora
+    from tests.diagnostics.test_diagnostics import corpora
 
     d = tmp_path_factory.mktemp("cli-examples")
     c = corpora()

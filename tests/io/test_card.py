@@ -254,7 +254,7 @@ def test_unpriced_and_partly_priced_costs_are_never_invented(tmp_path):
 def test_diagnostics_table_and_collapse_warnings(tmp_path):
     """--reference puts every metric of synthkit.diagnostics.metrics in the card, with the collapse warnings it fires."""
     from synthkit.diagnostics.metrics import diagnose
-    from tests.test_diagnostics import corpora, hashing_embedder
+    from tests.diagnostics.test_diagnostics import corpora, hashing_embedder
 
     c = corpora()
     lineage = {"origin": "synthetic", "generation": 1, "teacher": "t", "model": "m"}

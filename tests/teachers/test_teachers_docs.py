@@ -7,7 +7,7 @@ from pathlib import Path
 
 import synthkit as sk
 
-DOC = Path(__file__).resolve().parents[1] / "docs" / "teachers.md"
+DOC = Path(__file__).resolve().parents[2] / "docs" / "teachers.md"
 
 
 def python_blocks() -> list[str]:

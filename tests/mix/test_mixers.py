@@ -314,7 +314,7 @@ def test_builtin_mixers_are_registered_with_summaries():
     assert names <= set(reg.names())
     for name in names:
         e = reg.entry(name)
-        assert e.plugin == "synthkit.mix.mixers" and e.summary
+        assert e.plugin == "synthkit.mixers" and e.summary
     assert reg.get("ratio", real_fraction=0.4).real_fraction == 0.4
     assert reg.get("tail-preserving", real_fraction=0.1, unit="tokens").unit == "tokens"
 

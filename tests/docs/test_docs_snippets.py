@@ -25,7 +25,7 @@ from typing import Any
 import attrs
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 BIN = str(Path(sys.executable).parent)
 
 PYTHON = {"python", "py"}

@@ -19,7 +19,7 @@ import pytest
 
 from synthkit.diagnostics.metrics import diagnose
 from synthkit.diagnostics.report import render_report, write_report
-from tests.test_diagnostics import HAS_EMBEDDER, corpora
+from tests.diagnostics.test_diagnostics import HAS_EMBEDDER, corpora
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 #: warnings the collapsed set raises: seven text metrics, plus embedding coverage when a model is installed

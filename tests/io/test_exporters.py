@@ -17,7 +17,7 @@ from synthkit.io.exporters import export
 from synthkit.io.interchange import read_records, write_records
 from synthkit.plugins import get_exporter
 
-from .strategies import records
+from tests.strategies import records
 
 FORMATS = ("openai", "sharegpt", "alpaca")
 

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_diagnostics import corpora
+from tests.diagnostics.test_diagnostics import corpora
 
-PAGE = Path(__file__).resolve().parents[1] / "docs" / "collapse.md"
+PAGE = Path(__file__).resolve().parents[2] / "docs" / "collapse.md"
 
 
 def blocks(lang: str) -> list[str]:

@@ -9,7 +9,7 @@ from pathlib import Path
 import synthkit as sk
 from synthkit.plugins import load_plugins
 
-DOCS = Path(__file__).resolve().parents[1] / "docs"
+DOCS = Path(__file__).resolve().parents[2] / "docs"
 
 
 def python_blocks(name: str) -> list[str]:
