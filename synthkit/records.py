@@ -97,6 +97,8 @@ class Lineage:
         finish_reason: the teacher's finish reason (``"stop"``, ``"length"``...).
         usage: token counts (and cost, when known) of the request.
         attempts: earlier attempts of a regenerated record, oldest first.
+        commands: the command lines that made the record and its ancestors, oldest first
+            (API keys left out); a dataset card's Reproduce section lists them.
     """
 
     origin: Origin = attrs.field(default="real", validator=attrs.validators.in_(("real", "synthetic")))
@@ -112,6 +114,7 @@ class Lineage:
     finish_reason: str | None = None
     usage: Mapping[str, Any] = attrs.field(factory=FrozenDict, converter=freeze)
     attempts: tuple[Mapping[str, Any], ...] = attrs.field(default=(), converter=freeze)
+    commands: tuple[str, ...] = attrs.field(default=(), converter=tuple)
 
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-able dict; empty and ``None`` fields are left out."""

@@ -48,7 +48,7 @@ def check_ledger(summary: sk.Summary, sink: Path, rejects: Path) -> None:
     """Every rejects line is one dropped or failed record of the summary and vice versa; the sink holds the kept ones."""
     dropped: collections.Counter[tuple[str, str]] = collections.Counter()
     failed: collections.Counter[tuple[str, str]] = collections.Counter()
-    for line in rejects.read_text().splitlines():
+    for line in (rejects.read_text().splitlines() if rejects.exists() else []):
         reject = json.loads(line)["reject"]
         if reject["status"] == "dropped":
             dropped[(reject["step"], reason_key(reject["reason"]))] += 1

@@ -10,7 +10,10 @@ import click
 
 from synthkit.errors import Interrupted, SynthkitError
 
-__all__ = ["cli", "main", "key_values"]
+__all__ = ["cli", "invocation", "key_values", "main"]
+
+_ARGV: list[str] | None = None  # what main() was given, for invocation()
+_SECRET_FLAGS = ("--api-key",)
 
 
 class _Group(click.Group):
@@ -78,8 +81,31 @@ def key_values(items: tuple[str, ...], *, option: str, example: str) -> dict[str
     return out
 
 
+def invocation() -> str | None:
+    """The command line being run (``synthkit generate ...``) with API keys left out, or ``None`` outside :func:`main`."""
+    import shlex
+
+    if _ARGV is None:
+        return None
+    out: list[str] = []
+    skip = False
+    for arg in _ARGV:
+        if skip:
+            skip = False
+            continue
+        if arg in _SECRET_FLAGS:
+            skip = True
+            continue
+        if arg.startswith(tuple(f"{f}=" for f in _SECRET_FLAGS)):
+            continue
+        out.append(arg)
+    return shlex.join(["synthkit", *out])
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Run the CLI; a synthkit error prints its message (no traceback) and exits 1."""
+    """Run the CLI; a synthkit error prints its message (no traceback) and exits with its code (1 unless it says)."""
+    global _ARGV  # noqa: PLW0603 - the one command line of this process
+    _ARGV = list(sys.argv[1:] if argv is None else argv)
     try:
         code = cli.main(args=argv, prog_name="synthkit", standalone_mode=False)
         if isinstance(code, int) and code:  # a command's ctx.exit(n)
@@ -94,8 +120,9 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(130)
     except SynthkitError as exc:
         summary = getattr(exc, "summary", None)
-        if summary is not None:
-            click.echo(str(summary), err=True)
+        if summary is not None:  # the error is printed once, below, not also as the summary's last line
+            lines = str(summary).splitlines()
+            click.echo("\n".join(line for line in lines if line != f"  stopped early: {exc}"), err=True)
         code = getattr(exc, "exit_code", 1)
         if isinstance(exc, Interrupted):
             click.echo(f"{exc}; re-run the same command to resume (answered requests are cached)", err=True)

@@ -15,8 +15,8 @@ def add_commands(cli: click.Group) -> None:
     """Add ``synthkit export``."""
 
     @cli.command(name="export")
-    @click.argument("source", type=click.Path())
-    @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Output file, .jsonl or .parquet; the file format comes from the suffix.")
+    @click.argument("source", type=click.Path(allow_dash=True))
+    @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, allow_dash=True), help="Output file, .jsonl or .parquet; the file format comes from the suffix.")
     @click.option("--format", "fmt", metavar="NAME", help="Write rows of a trainer format: openai, sharegpt, alpaca (or any registered exporter). Without it, full synthkit records with lineage.")
     @click.option("--system", help="System prompt for records that have no system message (needs --format).")
     @click.option("--rejects", type=click.Path(dir_okay=False), help="JSONL file for records the format cannot express, each with a 'reject' object (reason).")

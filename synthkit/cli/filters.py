@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 import click
 
+from synthkit.cli import invocation
+
 
 
 
@@ -39,7 +41,7 @@ def _run(source: str, steps: list[Any], output: str, rejects: str | None, on_bad
     from synthkit.pipeline import Pipeline
 
     max_failure_rate, grace = click.get_current_context().meta["synthkit.run"]
-    pipe = Pipeline(source, on_bad_line=on_bad_line, grace=grace)  # type: ignore[arg-type]
+    pipe = Pipeline(source, on_bad_line=on_bad_line, grace=grace, command=invocation())  # type: ignore[arg-type]
     for step in steps:
         pipe = pipe.filter(step)
     summary = pipe.run(sink=output, rejects=rejects, engine=engine)
@@ -47,8 +49,8 @@ def _run(source: str, steps: list[Any], output: str, rejects: str | None, on_bad
 
 
 _common = [
-    click.argument("source", type=click.Path(dir_okay=False)),
-    click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="JSONL file for kept records."),
+    click.argument("source", type=click.Path(dir_okay=False, allow_dash=True)),
+    click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, allow_dash=True), help="JSONL file for kept records."),
     click.option("--rejects", type=click.Path(dir_okay=False), help="JSONL file for dropped records, each with a 'reject' object (step, reason)."),
     click.option("--field", default=None, help="The text field to judge (default: text, else response, else prompt)."),
     click.option("--on-bad-line", type=click.Choice(["stop", "skip"]), default="stop", show_default=True, help="Stop at a malformed input line, or skip it (counted as failed)."),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from typing import Any
 import click
-from synthkit.cli import key_values
+from synthkit.cli import invocation, key_values
 
 
 def _parse_params(items: tuple[str, ...]) -> dict[str, Any]:
@@ -23,8 +23,8 @@ def add_commands(cli: click.Group) -> None:
     from synthkit.cli._run import finish, run_options
 
     @cli.command(name="generate")
-    @click.argument("input_path", metavar="IN.jsonl", type=click.Path(exists=True, dir_okay=False))
-    @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Output JSONL.")
+    @click.argument("input_path", metavar="IN.jsonl", type=click.Path(exists=True, dir_okay=False, allow_dash=True))
+    @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, allow_dash=True), help="Output JSONL.")
     @click.option("--teacher", default="openai", show_default=True, help="openai, litellm, or any registered teacher.")
     @click.option("--model", required=True, help="Model name (litellm: provider/model).")
     @click.option("--base-url", default=None, help="API root, e.g. http://127.0.0.1:8000/v1.")
@@ -40,6 +40,8 @@ def add_commands(cli: click.Group) -> None:
     @click.option("--no-cache", is_flag=True, help="Keep no response cache (a crashed run then re-pays its requests).")
     @click.option("--failures", default=None, type=click.Path(dir_okay=False), help="JSONL of failed records [OUT.failures.jsonl].")
     @click.option("--budget", default=None, type=click.FloatRange(min=0), help="Stop before spending more than USD.")
+    @click.option("--price-in", default=None, type=click.FloatRange(min=0), help="USD per million prompt tokens, for a model the price map does not know (0 for a local model).")
+    @click.option("--price-out", default=None, type=click.FloatRange(min=0), help="USD per million completion tokens (with --price-in).")
     @click.option("--dry-run", is_flag=True, help="Estimate requests, tokens and cost; send nothing.")
     @click.option("-p", "--param", "params", multiple=True, help="Sampling parameter KEY=VALUE (repeatable).")
     @click.option("-n", "--samples", "n", default=1, show_default=True, type=click.IntRange(1), help="Samples per prompt.")
@@ -73,6 +75,8 @@ def add_commands(cli: click.Group) -> None:
         engine_options: tuple[str, ...],
         max_failure_rate: float,
         grace: float,
+        price_in: float | None,
+        price_out: float | None,
     ) -> None:
         """Ask a teacher model to answer every record of IN.jsonl; write OUT.jsonl.
 
@@ -115,6 +119,12 @@ def add_commands(cli: click.Group) -> None:
             "max_attempts": max_attempts,
         }
         options.update({k: v for k, v in (("base_url", base_url), ("api_key", api_key)) if v is not None})
+        if (price_in is None) != (price_out is None):
+            raise click.UsageError("give --price-in and --price-out together (USD per million tokens)")
+        if price_in is not None:
+            from synthkit.teachers.cost import Price
+
+            options["price"] = Price.per_million(price_in, price_out)
         try:
             step = Generate(resolve("teacher", teacher, **options), template, sampling, n=n, cache=cache)
         except BudgetExceeded as exc:
@@ -129,8 +139,8 @@ def add_commands(cli: click.Group) -> None:
             return
         if failures is None:
             failures = str(companion(output, "failures"))
-        progress = RunProgress(getattr(t, "stats", None), total=_count_lines(input_path))
-        summary = Pipeline(input_path, seed=seed, concurrency=concurrency, grace=grace).step(step).run(
+        progress = RunProgress(getattr(t, "stats", None), total=None if input_path == "-" else _count_lines(input_path))
+        summary = Pipeline(input_path, seed=seed, concurrency=concurrency, grace=grace, command=invocation()).step(step).run(
             sink=output, rejects=failures, progress=progress, engine=runner
         )
         finish(summary, max_failure_rate=max_failure_rate, failures=failures)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 import click
-from synthkit.cli import key_values
+from synthkit.cli import invocation, key_values
 
 
 def _options(items: tuple[str, ...]) -> dict[str, Any]:
@@ -18,8 +18,8 @@ def add_commands(cli: click.Group) -> None:
     from synthkit.cli._run import finish, run_options
 
     @cli.command(name="verify")
-    @click.argument("input_path", metavar="IN.jsonl", type=click.Path(exists=True, dir_okay=False))
-    @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="JSONL of the records that pass.")
+    @click.argument("input_path", metavar="IN.jsonl", type=click.Path(exists=True, dir_okay=False, allow_dash=True))
+    @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, allow_dash=True), help="JSONL of the records that pass.")
     @click.option("--verifier", "verifier_name", required=True, help="Registered verifier: math, code, json-schema, regex...")
     @click.option("--rejects", default=None, type=click.Path(dir_okay=False), help="JSONL of rejected records, each with its reason.")
     @click.option("-O", "--option", "options", multiple=True, help="Verifier option KEY=VALUE, value as JSON if it parses (repeatable).")
@@ -49,6 +49,6 @@ def add_commands(cli: click.Group) -> None:
 
         runner = build_engine(engine, engine_options)
         verifier = resolve("verifier", verifier_name, **_options(options))
-        pipeline = Pipeline(input_path, concurrency=concurrency or os.cpu_count() or 1, on_bad_line=on_bad_line, grace=grace)
+        pipeline = Pipeline(input_path, concurrency=concurrency or os.cpu_count() or 1, on_bad_line=on_bad_line, grace=grace, command=invocation())
         summary = pipeline.verify(verifier).run(sink=output, rejects=rejects, engine=runner)
         finish(summary, max_failure_rate=max_failure_rate)

@@ -33,6 +33,7 @@ def child_of(
     ctx: Context,
     step: str,
     key: Sequence[Any],
+    charge: bool = True,
     **content: Any,
 ) -> Record:
     """Return the record a teacher's ``completion`` makes from ``parent``, with its lineage.
@@ -46,6 +47,8 @@ def child_of(
         ctx: the run context (the record's seed derives from it and ``step``).
         step: the generating step's name.
         key: what makes the child's id unique among its siblings (hashed with the parent's id).
+        charge: give the child the completion's usage; ``False`` for the 2nd, 3rd... record cut
+            from one completion (self-instruct's tasks), so a request is counted once.
         content: the child's fields (``prompt``, ``messages``, ``response``, ``data``);
             ``data`` defaults to the parent's.
     """
@@ -60,7 +63,8 @@ def child_of(
         parents=(parent.id,),
         generation=parent.lineage.generation + 1,
         finish_reason=completion.finish_reason,
-        usage=completion.usage.to_dict(),
+        usage=completion.usage.to_dict() if charge else {},
+        commands=parent.lineage.commands,
     )
     content.setdefault("data", parent.data)
     return Record(id=content_id([parent.id, *key]), lineage=lineage, **content)
@@ -155,7 +159,8 @@ class Generate(Generator):
             prompt_tokens += estimate_tokens(messages)
         per_sample = int(bound) if bound else 256
         completion_tokens = (records * self.n - hits) * per_sample
-        price = price_of(self.teacher.model)
+        meter = vars(self.teacher).get("cost") or getattr(getattr(self.teacher, "teacher", None), "cost", None)
+        price = getattr(meter, "price", None) or price_of(self.teacher.model)
         return CostEstimate(
             model=self.teacher.model,
             records=records,

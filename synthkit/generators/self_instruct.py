@@ -92,6 +92,7 @@ class SelfInstruct(Generator):
                 ctx=ctx,
                 step=self.name,
                 key=[self.name, self.teacher.name, completion.model or self.teacher.model, self.template.hash, self.params, i, task],
+                charge=i == 0,
                 prompt=task,
                 data={"seed_tasks": list(shown)},
             )

@@ -118,6 +118,7 @@ class LineageStats:
         failed: failed records per (step, error kind), from the rejects.
         costs: tokens and dollars per (teacher, model), over kept and rejected records
             and the earlier attempts of regenerated records (all of them were paid for).
+        commands: kept records per sequence of command lines that made them (``lineage.commands``).
     """
 
     kept: int = 0
@@ -135,6 +136,7 @@ class LineageStats:
     dropped: collections.Counter[tuple[str, str]] = attrs.Factory(collections.Counter)
     failed: collections.Counter[tuple[str, str]] = attrs.Factory(collections.Counter)
     costs: dict[tuple[str, str], _Cost] = attrs.Factory(dict)
+    commands: collections.Counter[tuple[str, ...]] = attrs.Factory(collections.Counter)
 
     @property
     def n_dropped(self) -> int:
@@ -169,6 +171,8 @@ class LineageStats:
             self.params[json.dumps(dict(lin.params), sort_keys=True, ensure_ascii=False)] += 1
         if lin.finish_reason is not None:
             self.finish_reasons[lin.finish_reason] += 1
+        if lin.commands:
+            self.commands[tuple(lin.commands)] += 1
         self._verdicts_and_cost(record, where)
 
     def add_reject(self, record: Record | None, reject: Mapping[str, Any], where: str) -> None:
@@ -211,9 +215,16 @@ class LineageStats:
 def _iter_kept(path: str | Path) -> Iterator[Record]:
     from synthkit.io.interchange import read_records
 
-    for item in read_records(path):
-        assert isinstance(item, Record)  # on_bad_line="stop" raises instead
-        yield item
+    try:
+        for item in read_records(path):
+            assert isinstance(item, Record)  # on_bad_line="stop" raises instead
+            yield item
+    except InputError as exc:
+        bad = getattr(exc, "bad", None)
+        if bad is None:
+            raise
+        msg = f"{bad.message}. Fix the line: a card describes every record of the dataset"
+        raise InputError(msg) from None
 
 
 def _iter_rejects(path: str | Path) -> Iterator[tuple[Record | None, dict[str, Any], str]]:
@@ -579,10 +590,24 @@ def _cost(stats: LineageStats) -> list[str]:
     return out
 
 
-def _reproduce(stats: LineageStats, info: CardInfo, name: str, reference: str | None) -> list[str]:
+def _made_with(stats: LineageStats) -> list[str]:
+    """The commands that made the data, as the records' lineage keeps them (most records' sequence first)."""
+    if not stats.commands:
+        return []
+    (top, n), *others = stats.commands.most_common()
+    share = "every record" if not others else f"{n} of the {stats.kept} records"
+    lines = "\n".join("$ " + c for c in top)
+    fence = "`" * max(3, max((len(run) for run in re.findall(r"`+", lines)), default=0) + 1)
+    out = [f"The data was made with these commands ({share}; kept in each record's `lineage.commands`):", "", f"{fence}console", lines, fence, ""]
+    if others:
+        out += [f"{len(others)} other command sequences made the other {stats.kept - n} records.", ""]
+    return out
+
+
+def _reproduce(stats: LineageStats, info: CardInfo, name: str, reference: str | None, output: str = "README.md") -> list[str]:
     from synthkit.plugins import _version
 
-    out = ["## Reproduce", ""]
+    out = ["## Reproduce", "", *_made_with(stats)]
     parts: list[str] = [f"synthkit {_version('synthkit')}"]
     used: dict[tuple[str, str], list[str]] = {}
     checks = set(stats.passed) | set(stats.failed_checks)
@@ -597,7 +622,7 @@ def _reproduce(stats: LineageStats, info: CardInfo, name: str, reference: str | 
         "and sampling parameters, so a run with the same inputs and seed makes the same records. This card was made with:",
         "",
     ]
-    cmd = ["synthkit", "card", Path(stats.sources[0]).name, "-o", "README.md"]
+    cmd = ["synthkit", "card", Path(stats.sources[0]).name, "-o", output]
     for r in stats.sources[1:]:
         cmd += ["--rejects", Path(r).name]
     if reference:
@@ -625,6 +650,7 @@ def render_card(
     diagnosis: Diagnosis | None = None,
     reference: str | None = None,
     diagnostics_note: str | None = None,
+    output: str = "README.md",
 ) -> str:
     """Return the dataset card (YAML front matter, then Markdown) for ``stats``.
 
@@ -634,6 +660,7 @@ def render_card(
         diagnosis: collapse diagnostics from :func:`synthkit.diagnostics.metrics.diagnose`.
         reference: the reference file the diagnosis used (named in the card).
         diagnostics_note: said instead of the diagnostics when they could not be computed.
+        output: the card's file name, as its Reproduce section's command writes it.
     """
     info = info or CardInfo()
     default = Path(stats.sources[0]).stem if stats.sources else "Synthetic dataset"
@@ -644,7 +671,7 @@ def render_card(
     lines += _mix(stats)
     lines += _diagnostics(diagnosis, reference, diagnostics_note)
     lines += _cost(stats)
-    lines += _reproduce(stats, info, name, reference)
+    lines += _reproduce(stats, info, name, reference, output)
     return _front_matter(stats, info, name) + "\n" + "\n".join(lines).rstrip() + "\n"
 
 
@@ -657,6 +684,7 @@ def dataset_card(
     seed: int = 0,
     embed: Embedder | None = None,
     info: CardInfo | None = None,
+    output: str = "README.md",
 ) -> str:
     """Return a Hugging Face dataset card for the records in ``source``.
 
@@ -671,6 +699,7 @@ def dataset_card(
         embed: texts -> vectors for the embedding-coverage metric (default: see
             :func:`synthkit.diagnostics.metrics.diagnose`).
         info: the Hub metadata (name, license, language...).
+        output: the card's file, as the Reproduce section names it.
 
     Raises:
         InputError: a file is missing or malformed; the message names file and line.
@@ -687,7 +716,9 @@ def dataset_card(
         else:
             ref = list(_iter_kept(reference))
             diagnosis = diagnose(synthetic, ref, field=field, seed=seed, embed=embed)
-    return render_card(stats, info, diagnosis=diagnosis, reference=None if reference is None else str(reference), diagnostics_note=note)
+    return render_card(
+        stats, info, diagnosis=diagnosis, reference=None if reference is None else str(reference), diagnostics_note=note, output=output
+    )
 
 
 def write_card(source: str | Path, path: str | Path = "README.md", **options: Any) -> Path:
@@ -695,8 +726,8 @@ def write_card(source: str | Path, path: str | Path = "README.md", **options: An
 
     The card is built in full before the file is opened, so an error leaves an existing card untouched.
     """
-    text = dataset_card(source, **options)
     path = Path(path)
+    text = dataset_card(source, **{"output": str(path), **options})
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     return path

@@ -87,7 +87,7 @@ def read_records(
 
     Args:
         source: a path (``.parquet``/``.pq`` or a folder of ``.parquet`` files read as Parquet,
-            anything else as JSONL); a Hugging Face ``Dataset`` or ``IterableDataset``; a pandas or
+            anything else as JSONL; ``-`` is JSONL on standard input); a Hugging Face ``Dataset`` or ``IterableDataset``; a pandas or
             polars ``DataFrame``; a pyarrow ``Table``; or an iterable of records or dicts.
         on_bad_line: ``"stop"`` raises :class:`InputError` naming the file and line (or row);
             ``"skip"`` yields a :class:`~synthkit.io.jsonl.BadLine` for it and goes on.
@@ -122,7 +122,7 @@ def read_records(
 
 def check_source(source: Any) -> None:
     """Raise :class:`InputError` now if ``source`` is a path that does not exist, before any output is opened."""
-    if isinstance(source, (str, Path)) and not Path(source).exists():
+    if isinstance(source, (str, Path)) and str(source) != "-" and not Path(source).exists():
         msg = f"input file {source} does not exist"
         raise InputError(msg)
 
@@ -212,7 +212,7 @@ def open_writer(path: str | Path | None, *, append: bool = False) -> JsonlWriter
 
     Both have ``write(record_or_dict)``, ``close()`` and ``count``, and work as context managers.
     """
-    if path is not None and Path(path).suffix.lower() in PARQUET_SUFFIXES:
+    if path is not None and str(path) != "-" and Path(path).suffix.lower() in PARQUET_SUFFIXES:
         if append:
             msg = f"cannot append to the Parquet file {path}; write a new file, or use a .jsonl sink"
             raise InputError(msg)

@@ -75,7 +75,7 @@ def iter_records(path: str | Path, *, on_bad_line: OnBadLine = "stop") -> Iterat
                 line = raw.decode("utf-8", "replace")
                 bad = BadLine(path=str(path), lineno=lineno, error=f"not valid UTF-8 (byte {exc.start + 1} of the line)", text=line[:200])
                 if on_bad_line == "stop":
-                    raise InputError(_stop_message(bad)) from None
+                    raise _stop(bad) from None
                 yield bad
                 continue
             try:
@@ -88,15 +88,19 @@ def iter_records(path: str | Path, *, on_bad_line: OnBadLine = "stop") -> Iterat
                 err = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
                 bad = BadLine(path=str(path), lineno=lineno, error=err, text=line[:200])
                 if on_bad_line == "stop":
-                    raise InputError(_stop_message(bad)) from None
+                    raise _stop(bad) from None
                 yield bad
     finally:
         if fh is not getattr(sys.stdin, "buffer", None):
             fh.close()
 
 
-def _stop_message(bad: BadLine) -> str:
-    return f"{bad.message}. Fix the line, or rerun with on_bad_line='skip' (CLI: --on-bad-line skip) to count it as failed and go on"
+def _stop(bad: BadLine) -> InputError:
+    """The error that stops a read at ``bad`` (the bad line rides along as ``exc.bad``)."""
+    msg = f"{bad.message}. Fix the line, or rerun with on_bad_line='skip' (CLI: --on-bad-line skip) to count it as failed and go on"
+    exc = InputError(msg)
+    exc.bad = bad  # type: ignore[attr-defined]
+    return exc
 
 
 def _lines(fh: IO[bytes], path: str | Path) -> Iterator[tuple[int, bytes]]:
@@ -117,23 +121,36 @@ class JsonlWriter:
     """JSONL writer that flushes at least every ``flush_every`` seconds and on close.
 
     Args:
-        path: the file; its parent folder is created. ``None`` discards.
+        path: the file; its parent folder is created. ``None`` discards; ``-`` writes to
+            standard output.
         append: add to an existing file instead of replacing it.
+        lazy: create the file only when the first line is written (an old file of that name
+            is removed at once, so no stale lines survive); for rejects and failures files.
     """
 
-    def __init__(self, path: str | Path | None, *, append: bool = False, flush_every: float = 0.2) -> None:
+    def __init__(
+        self, path: str | Path | None, *, append: bool = False, flush_every: float = 0.2, lazy: bool = False
+    ) -> None:
         self.path = None if path is None else Path(path)
         self.flush_every = flush_every
         self._last_flush = time.monotonic()
         self._fh: IO[str] | None = None
-        if self.path is not None:
+        self._mode = "a" if append else "w"
+        self._pending = False
+        if self.path is not None and str(path) == "-":
+            self._fh = sys.stdout
+        elif self.path is not None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._fh = open(self.path, "a" if append else "w", encoding="utf-8")  # noqa: SIM115
+            if lazy and not append:
+                self.path.unlink(missing_ok=True)
+                self._pending = True
+            else:
+                self._fh = open(self.path, self._mode, encoding="utf-8")  # noqa: SIM115
         self.count = 0
 
     def write(self, obj: Record | dict[str, Any]) -> None:
         """Write a record, or a JSON-able row, as one line."""
-        if self._fh is None:
+        if self._fh is None and not self._pending:
             self.count += 1
             return
         self.write_line(obj.to_json() if isinstance(obj, Record) else json.dumps(obj, ensure_ascii=False, separators=(",", ":")))
@@ -141,6 +158,10 @@ class JsonlWriter:
     def write_line(self, line: str) -> None:
         """Write one ready-made JSON line (without its newline)."""
         self.count += 1
+        if self._pending:
+            assert self.path is not None
+            self._fh = open(self.path, self._mode, encoding="utf-8")  # noqa: SIM115
+            self._pending = False
         if self._fh is None:
             return
         self._fh.write(line + "\n")
@@ -150,7 +171,10 @@ class JsonlWriter:
             self._last_flush = now
 
     def close(self) -> None:
-        if self._fh is not None:
+        if self._fh is sys.stdout:
+            self._fh.flush()
+            self._fh = None
+        elif self._fh is not None:
             self._fh.flush()
             os.fsync(self._fh.fileno())
             self._fh.close()

@@ -13,10 +13,14 @@ _SUFFIXES = {"cache": ".cache.sqlite", "failures": ".failures.jsonl", "rejects":
 def companion(output: str | Path, kind: Literal["cache", "failures", "rejects"]) -> Path:
     """Return the default file of ``kind`` beside ``output``: ``OUT.cache.sqlite``, ``OUT.failures.jsonl``...
 
+    For ``-`` (standard output) they are ``synthkit.cache.sqlite`` and so on in the current folder.
+
     Example:
         >>> str(companion("runs/answers.jsonl", "cache"))
         'runs/answers.cache.sqlite'
     """
+    if str(output) == "-":  # records go to standard output: the companions are in this folder
+        return Path("synthkit" + _SUFFIXES[kind])
     out = Path(output)
     stem = out.name
     for suffix in (".jsonl.gz", ".jsonl", ".parquet", ".pq"):

@@ -22,6 +22,7 @@ from __future__ import annotations
 import itertools
 import math
 import random
+import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, Literal
@@ -53,6 +54,11 @@ SYNTHETIC = "synthetic"
 
 Unit = Literal["records", "tokens"]
 Key = str | Callable[[Record], Hashable]
+
+
+def natural_key(value: Any) -> tuple[tuple[int, Any], ...]:
+    """Sort key that orders the numbers inside names as numbers: ``rarity-2`` before ``rarity-10``."""
+    return tuple((0, int(t)) if t.isdigit() else (1, t) for t in re.split(r"(\d+)", str(value)) if t)
 
 
 def example_text(record: Record, field: str | None = None) -> str:
@@ -559,7 +565,7 @@ class _Strata(_Base):
         for _, s, _, w in chosen:
             out_w[s] += w
         pr, ps, po = _share(real_w), _share(syn_w), _share(out_w)
-        keys = sorted(set(pr) | set(ps) | set(asked_strata), key=str)
+        keys = sorted(set(pr) | set(ps) | set(asked_strata), key=natural_key)
         self.strata = {s: StratumShare(pr.get(s, 0.0), ps.get(s, 0.0), asked_strata.get(s, 0.0), po.get(s, 0.0)) for s in keys}
         self._asked = asked
         self._produced = produced = {REAL: 0.0, SYNTHETIC: 0.0}
@@ -629,7 +635,7 @@ class StratifiedMixer(_Strata):
             if p > 0:
                 total = min(total, (real_w.get(s, 0.0) + syn_w.get(s, 0.0)) / p)
         chosen: list[tuple[str, Hashable, Record, float]] = []
-        for s in sorted(target, key=str):
+        for s in sorted(target, key=natural_key):
             want = target[s] * total
             want_real, want_syn = f * want, (1.0 - f) * want
             rd = _Draw(rg.get(s, ()), self.weight, rng.randrange(2**31))
@@ -714,7 +720,7 @@ class TailPreservingMixer(_Strata):
         budget = f * total
         need = {s: max(0.0, p * out_total - syn_w.get(s, 0.0)) for s, p in p_real.items()}
         alloc = _allocate(budget, need, p_real, real_w)
-        for s in sorted(alloc, key=str):
+        for s in sorted(alloc, key=natural_key):
             picked = _Draw(rg.get(s, ()), self.weight, rng.randrange(2**31)).drain(alloc[s])
             chosen += [(REAL, s, r, w) for r, w in picked]
         asked_strata = {s: (syn_w.get(s, 0.0) + alloc.get(s, 0.0)) / out_total if out_total else 0.0 for s in set(p_real) | set(syn_w)}

@@ -32,6 +32,8 @@ class Pipeline:
             Ctrl-C, SIGTERM, a fatal error); what arrives in that time is cached and kept.
         hold: finished records a step holds in memory while an earlier one waits on a slow
             request (more spill to a temporary file).
+        command: the command line this run stands for (the CLI gives its own); kept records
+            carry it in ``lineage.commands``.
 
     Every input is accounted for: kept, dropped (by which step, with the reason) or failed
     (with the error kind). :meth:`plan` returns what an engine runs.
@@ -50,6 +52,7 @@ class Pipeline:
         queue_size: int = 256,
         grace: float = 30.0,
         hold: int = 10_000,
+        command: str | None = None,
     ) -> None:
         if concurrency < 1:
             msg = f"concurrency must be at least 1, got {concurrency}"
@@ -64,6 +67,7 @@ class Pipeline:
         self.queue_size = queue_size
         self.grace = grace
         self.hold = hold
+        self.command = command
         self._steps: list[Step] = []
         self._mix: MixStep | None = None
 
@@ -142,6 +146,7 @@ class Pipeline:
             queue_size=self.queue_size,
             grace=self.grace,
             hold=self.hold,
+            command=self.command,
         )
 
     def run(

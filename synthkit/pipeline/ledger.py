@@ -14,6 +14,8 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+import attrs
+
 from synthkit.errors import BudgetExceeded, EarlyStop, InputError
 from synthkit.io.interchange import check_source, is_table_source, open_writer, read_records
 from synthkit.io.jsonl import BadLine, JsonlWriter, iter_records
@@ -75,7 +77,7 @@ class RunLedger:
             with tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False) as fh:
                 self._spool = Path(fh.name)
         self._out = open_writer(self._spool if self._spool is not None else sink)
-        self._rej = JsonlWriter(rejects) if rejects is not None else None
+        self._rej = JsonlWriter(rejects, lazy=True) if rejects is not None else None
         self._opening: list[Outcome] | None = []  # the run's first outcomes, while all are one failure
         self.alarm: EarlyStop | None = None
 
@@ -106,7 +108,7 @@ class RunLedger:
     def write(self, item: Record | Outcome) -> None:
         """Keep a record, or count an outcome and write it to the rejects file."""
         if isinstance(item, Record):
-            self._out.write(item)
+            self._out.write(self._stamp(item))
             self.summary.kept += 1
         else:
             self.summary.count(item)
@@ -138,6 +140,14 @@ class RunLedger:
             self.alarm = EarlyStop(early_stop_message(opening[0], len(opening)))
             self._opening = None
 
+    def _stamp(self, record: Record) -> Record:
+        """The record with the plan's command appended to ``lineage.commands`` (once)."""
+        command = self.plan.command
+        commands = record.lineage.commands
+        if command is None or (commands and commands[-1] == command):
+            return record
+        return record.evolve(lineage=attrs.evolve(record.lineage, commands=(*commands, command)))
+
     def write_line(self, status: str, step: str, why: str, line: str) -> None:
         """Like :meth:`write` for an item already serialised (an engine that ships JSON lines).
 
@@ -148,7 +158,7 @@ class RunLedger:
             line: the record's JSON, or the rejects-file line of the outcome.
         """
         if not status:
-            self._out.write_line(line)
+            self._out.write_line(line if self.plan.command is None else self._stamp(Record.from_json(line)).to_json())
             self.summary.kept += 1
         else:
             if status == "dropped":

@@ -118,6 +118,8 @@ class Plan:
             fatal error) before they are abandoned; what arrives in that time is kept.
         hold: finished records a step keeps in memory while an earlier one is still in
             flight; more are spilled to a temporary file, so one slow request never stalls the rest.
+        command: the command line that runs the plan, if any; kept records carry it in
+            ``lineage.commands`` (run metadata for the dataset card).
     """
 
     source: Source
@@ -129,6 +131,7 @@ class Plan:
     queue_size: int = 256
     grace: float = 30.0
     hold: int = 10_000
+    command: str | None = None
 
     @property
     def context(self) -> Context:

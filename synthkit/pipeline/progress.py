@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import collections
 import os
 import threading
 import sys
@@ -16,26 +17,48 @@ from typing import IO, Any
 __all__ = ["RunProgress", "format_stats"]
 
 
-def format_stats(summary: Any, stats: Any, total: int | None, elapsed: float) -> str:
-    """One line: records done, requests/s, tokens, cost, retries, failures, 429s, cache hits."""
+def format_stats(summary: Any, stats: Any, total: int | None, elapsed: float, *, rate: float | None = None) -> str:
+    """One line: records done, rate, ETA, tokens, cost (and projected), retries, failures, 429s, cache hits, slow requests, pauses.
+
+    Args:
+        rate: records per second over a recent window (default: over the whole run).
+    """
     done = 0 if summary is None else summary.kept + summary.n_dropped + summary.n_failed
     head = f"{done}/{total}" if total else f"{done}"
     parts = [f"{head} records"]
+    per_s = rate if rate is not None else done / max(elapsed, 1e-9)
+    if total and done < total and per_s > 0:
+        parts.append(f"{per_s:.1f} rec/s, ETA {_duration((total - done) / per_s)}")
     if stats is not None:
         parts += [
             f"{stats.ok / max(elapsed, 1e-9):.1f} req/s",
             f"{stats.tokens:,} tokens",
             _dollars(stats.cost_usd),
-            f"{stats.retries} retries",
-            f"{stats.failures} failed",
         ]
+        if stats.cost_usd and total and 0 < done < total:
+            parts[-1] += f" (~{_dollars(stats.cost_usd * total / done)} projected)"
+        parts += [f"{stats.retries} retries", f"{stats.failures} failed"]
         if stats.rate_limited:
             parts.append(f"{stats.rate_limited} x 429")
         if stats.cached:
             parts.append(f"{stats.cached} cached")
+        slow, oldest = stats.slow() if hasattr(stats, "slow") else (0, 0.0)
+        if slow:
+            parts.append(f"waiting on {slow} slow requests (oldest {oldest:.0f} s)")
+        pause = getattr(stats, "paused_until", 0.0) - time.monotonic()
+        if pause > 0.5:
+            parts.append(f"paused for Retry-After {pause:.0f} s")
     elif summary is not None:
         parts.append(f"{summary.n_failed} failed")
     return " | ".join(parts)
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
 
 
 def _dollars(cost: float | None) -> str:
@@ -73,6 +96,7 @@ class RunProgress:
         self.started = time.monotonic()
         self._last = self.started
         self._summary: Any = None
+        self._marks: collections.deque[tuple[float, int]] = collections.deque()
         self._live: Any = None
         self._bar: Any = None
         self._stop = threading.Event()
@@ -104,11 +128,23 @@ class RunProgress:
         self._live.start()
 
     def line(self) -> str:
-        return format_stats(self._summary, self.stats, self.total, time.monotonic() - self.started)
+        return format_stats(self._summary, self.stats, self.total, time.monotonic() - self.started, rate=self._rate())
+
+    def _rate(self) -> float | None:
+        """Records per second over the last minute or so (a windowed rate), or ``None`` before there is one."""
+        if len(self._marks) < 2:
+            return None
+        (t0, d0), (t1, d1) = self._marks[0], self._marks[-1]
+        return (d1 - d0) / (t1 - t0) if t1 > t0 else None
 
     def update(self, summary: Any) -> None:
         self._summary = summary
         now = time.monotonic()
+        done = summary.kept + summary.n_dropped + summary.n_failed
+        if not self._marks or now - self._marks[-1][0] >= 1.0:
+            self._marks.append((now, done))
+            while len(self._marks) > 2 and now - self._marks[0][0] > 60:
+                self._marks.popleft()
         if self._bar is not None:
             done = summary.kept + summary.n_dropped + summary.n_failed
             self._bar.update(self._task, completed=done)

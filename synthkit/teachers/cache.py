@@ -79,19 +79,25 @@ class ResponseCache:
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        if self.path.parent and not self.path.parent.exists():
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(str(self.path), timeout=60, isolation_level=None, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: durable across a killed process
-        self._db.execute("PRAGMA busy_timeout=60000")
-        self._db.execute(
-            "CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY KEY, value TEXT NOT NULL, created REAL NOT NULL)"
-        )
+        self._conn: sqlite3.Connection | None = None
+
+    @property
+    def _db(self) -> sqlite3.Connection:
+        """The connection, opened (and the file created) on first use: a dry run creates no file."""
+        if self._conn is None:
+            if self.path.parent and not self.path.parent.exists():
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            db = sqlite3.connect(str(self.path), timeout=60, isolation_level=None, check_same_thread=False)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: durable across a killed process
+            db.execute("PRAGMA busy_timeout=60000")
+            db.execute("CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY KEY, value TEXT NOT NULL, created REAL NOT NULL)")
+            self._conn = db
+        return self._conn
 
     def get_many(self, keys: Sequence[str]) -> dict[str, Completion]:
         """Return the cached completions among ``keys``."""
-        if not keys:
+        if not keys or (self._conn is None and not self.path.exists()):
             return {}
         marks = ",".join("?" * len(keys))
         rows = self._db.execute(f"SELECT key, value FROM responses WHERE key IN ({marks})", list(keys)).fetchall()  # noqa: S608
@@ -108,6 +114,8 @@ class ResponseCache:
             )
 
     def __len__(self) -> int:
+        if self._conn is None and not self.path.exists():
+            return 0
         return int(self._db.execute("SELECT COUNT(*) FROM responses").fetchone()[0])
 
     def __reduce__(self) -> tuple[Any, ...]:
@@ -115,7 +123,9 @@ class ResponseCache:
         return (type(self), (str(self.path),))
 
     def close(self) -> None:
-        self._db.close()
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
 
 
 class CachedTeacher(Teacher):

@@ -37,6 +37,11 @@ class Price:
     def cost(self, prompt_tokens: int, completion_tokens: int) -> float:
         return prompt_tokens * self.input + completion_tokens * self.output
 
+    @classmethod
+    def per_million(cls, input: float, output: float) -> Price:  # noqa: A002 - the price map's own words
+        """A price given in dollars per million tokens (``--price-in``/``--price-out``), as providers list it."""
+        return cls(input=input / 1e6, output=output / 1e6, source="given")
+
 
 @functools.cache
 def price_map() -> dict[str, Any]:
@@ -153,7 +158,8 @@ class CostMeter:
         if budget is not None and self.price is None:
             msg = (
                 f"no price is known for model {model!r} in litellm's local price map, so a budget of "
-                f"${budget:g} cannot be enforced; drop --budget or use the model's listed name"
+                f"${budget:g} cannot be enforced; give one (Python: price=Price.per_million(IN, OUT); CLI: "
+                f"--price-in IN --price-out OUT, dollars per million tokens, 0 for a local model), or drop --budget"
             )
             raise BudgetExceeded(msg)
         self.prompt_tokens = 0

@@ -46,6 +46,8 @@ class TeacherStats:
     cost_usd: float | None = None
     started: float = attrs.Factory(time.monotonic)
     errors: dict[str, int] = attrs.Factory(dict)
+    in_flight: dict[int, float] = attrs.Factory(dict)  # request -> when it was sent
+    paused_until: float = 0.0  # monotonic time until which a Retry-After pauses new requests
 
     @property
     def tokens(self) -> int:
@@ -54,6 +56,13 @@ class TeacherStats:
     def rate(self) -> float:
         """Completed requests per second since the start."""
         return self.ok / max(1e-9, time.monotonic() - self.started)
+
+    def slow(self, older_than: float = 10.0) -> tuple[int, float]:
+        """How many requests have been in flight longer than ``older_than`` seconds, and the oldest's age."""
+        now = time.monotonic()
+        ages = [now - t for t in list(self.in_flight.values())]
+        old = [a for a in ages if a > older_than]
+        return len(old), max(old, default=0.0)
 
 
 @attrs.frozen
@@ -216,12 +225,17 @@ class RemoteTeacher(Teacher):
         slot: Slot = await self.limiter.slot(tokens)
         async with slot:
             self.stats.requests += 1
+            token = id(slot)
+            self.stats.in_flight[token] = time.monotonic()
             try:
                 reply = await self.send(msgs, params, n)
             except RateLimited as exc:
                 self.stats.rate_limited += 1
                 slot.overloaded(exc.retry_after, getattr(exc, "headers", None))
+                self.stats.paused_until = self.limiter.paused_until
                 raise
+            finally:
+                self.stats.in_flight.pop(token, None)
             if not reply.texts:
                 msg = f"asked for {n} choices, got none"
                 raise RetryableError(msg, kind="empty_choices")

@@ -142,6 +142,8 @@ class ServerSettings:
         seed: seed of the fault dice.
         fault_script: ``fault_script(messages) -> fault name | None``, consulted first, to fail
             chosen requests deterministically (e.g. every prompt containing "bad").
+        ignore_n: answer one choice whatever ``n`` asks, as llama.cpp, Ollama and several
+            proxies do.
     """
 
     latency: float = 0.0
@@ -155,6 +157,7 @@ class ServerSettings:
     retry_after: float = 0.05
     seed: int = 0
     fault_script: Callable[[list[dict[str, Any]]], str | None] | None = None
+    ignore_n: bool = False
 
 
 class _Bucket:
@@ -354,7 +357,6 @@ class FakeOpenAIServer:
 
         app = web.Application(client_max_size=64 * 1024**2)
         app.router.add_post("/v1/chat/completions", self._handle_chat)
-        app.router.add_post("/chat/completions", self._handle_chat)
         app.router.add_get("/v1/models", self._handle_models)
         app.router.add_get("/_stats", self._handle_stats)
         app.router.add_post("/_configure", self._handle_configure)
@@ -516,7 +518,7 @@ class FakeOpenAIServer:
         if not isinstance(messages, list) or not messages:
             msg = "'messages' must be a non-empty list"
             raise ValueError(msg)
-        n = int(body.get("n") or 1)
+        n = 1 if s.ignore_n else int(body.get("n") or 1)
         max_tokens = body.get("max_tokens") or body.get("max_completion_tokens")
         reply = s.reply or echo_reply
         choices = []
