@@ -45,20 +45,24 @@ class FrozenDict(dict):  # type: ignore[type-arg]
         return f"FrozenDict({dict.__repr__(self)})"
 
 
-_ATOMS = (str, int, float, bool, type(None))
+_ATOMS = frozenset((str, int, float, bool, type(None)))
 
 
 def freeze(value: Any) -> Any:
     """Return ``value`` with every dict made a :class:`FrozenDict` and every list or tuple a tuple, all the way down."""
     t = type(value)
-    if t in _ATOMS:
+    if t in _ATOMS or t is FrozenDict:
         return value
-    if t is FrozenDict:
-        return value
-    if isinstance(value, Mapping):
-        return FrozenDict({k: freeze(v) for k, v in value.items()})
+    if t is dict or (t is not list and t is not tuple and isinstance(value, Mapping)):
+        for v in value.values():
+            if type(v) not in _ATOMS:
+                return FrozenDict({k: freeze(v) for k, v in value.items()})
+        return FrozenDict(value)  # the common case: flat, built in C
     if t is list or t is tuple:
-        return tuple(freeze(v) for v in value)
+        for v in value:
+            if type(v) not in _ATOMS:
+                return tuple(freeze(v) for v in value)
+        return value if t is tuple else tuple(value)
     return value
 
 

@@ -47,8 +47,12 @@ class UnknownNameError(PluginError, KeyError):
         return str(self.args[0]) if self.args else ""
 
 
-class OptionError(SynthkitError, TypeError):
-    """An option a part does not take, or a value of the wrong type; the message lists the options."""
+class OptionError(SynthkitError, TypeError, ValueError):
+    """An option a part does not take, or a value it refuses; the message names the part, the option and the fix.
+
+    It is a ``TypeError`` (as Python's own for an unknown keyword) and a ``ValueError`` (as a
+    part's own check of a value), so code catching either keeps working.
+    """
 
 
 class InputError(SynthkitError):

@@ -3,8 +3,8 @@
 Core steps: :class:`Generator` (async, may fan out), :class:`Filter` (sync, cheap,
 may keep state such as a dedup index), :class:`Mixer` (several sources in, one
 stream out). Plugin-supplied parts: :class:`Teacher`, :class:`PromptTemplate`,
-:class:`Verifier`, :class:`Exporter`. What runs them is an engine
-(:class:`synthkit.pipeline.Engine`).
+:class:`Verifier`, :class:`Exporter`. What runs them is an
+:class:`Engine`, given a :class:`~synthkit.pipeline.plan.Plan`.
 
 A part that asks teachers says which (:meth:`Generator.teachers`) and can be copied
 with other teachers (:meth:`Generator.with_teachers`), so an engine can hand a teacher
@@ -17,11 +17,17 @@ import abc
 import copy
 import random
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import Any, ClassVar, TypeVar
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import attrs
 
 from synthkit.records import Record, Verdict, content_id
+
+if TYPE_CHECKING:
+    from synthkit.pipeline.engine import ProgressReporter
+    from synthkit.pipeline.plan import Plan
+    from synthkit.pipeline.summary import Summary
 
 __all__ = [
     "Message",
@@ -36,6 +42,7 @@ __all__ = [
     "Mixer",
     "MixReport",
     "Drop",
+    "Engine",
     "Swap",
     "copy_with",
     "Exporter",
@@ -294,6 +301,43 @@ class Mixer(abc.ABC):
     @abc.abstractmethod
     def report(self) -> MixReport:
         """What the last :meth:`mix` produced against what was asked."""
+
+
+class Engine(abc.ABC):
+    """Runs a :class:`~synthkit.pipeline.plan.Plan`: ``local`` (asyncio in this process) or a plugin's, such as ``ray``.
+
+    An engine gives the output the local engine gives: kept records in input order in
+    the sink, dropped and failed ones (with their reasons) in the rejects file, and the
+    same :class:`~synthkit.pipeline.summary.Summary` counts. A
+    :class:`~synthkit.pipeline.ledger.RunLedger` does that bookkeeping for every engine.
+
+    Attributes:
+        name: the registered engine name.
+    """
+
+    name: str = "engine"
+
+    @abc.abstractmethod
+    def run(
+        self,
+        plan: Plan,
+        sink: str | Path | None = None,
+        *,
+        rejects: str | Path | None = None,
+        progress: ProgressReporter | None = None,
+    ) -> Summary:
+        """Run ``plan`` to the end and return its summary.
+
+        Args:
+            plan: the source, steps, mix and settings.
+            sink: the file for kept records (``None`` counts them only).
+            rejects: JSONL file for dropped and failed records.
+            progress: told of progress as records finish.
+
+        Raises:
+            FatalError: a step could not go on; everything finished before it is written,
+                and the summary is on the exception as ``exc.summary``.
+        """
 
 
 class Exporter(abc.ABC):

@@ -207,7 +207,7 @@ def _version(package: str) -> str:
         return "unknown"
 
 
-def _selected(names: Iterable[str], only: str | None) -> set[str] | None:
+def _selected(only: str | None) -> set[str] | None:
     if only is None:
         return None
     return {n.strip() for n in only.split(",") if n.strip()}
@@ -227,7 +227,7 @@ def load_plugins(*, entry_points: bool = True, extra: Iterable[object] = (), onl
     dists: dict[str, tuple[str, str]] = {}
     if only is None:
         only = os.environ.get(ENV_LOAD)
-    wanted = _selected((), only)
+    wanted = _selected(only)
     if entry_points:
         for ep in md.entry_points(group="synthkit"):
             package = ep.dist.name if ep.dist else "unknown"
@@ -329,11 +329,8 @@ _NOUNS = {noun: kind for kind, noun in KINDS.items()}
 def _interface(noun: str) -> type:
     from synthkit import interfaces
 
-    if noun == "engine":
-        from synthkit.pipeline.engine import Engine
-
-        return Engine
     return {
+        "engine": interfaces.Engine,
         "teacher": interfaces.Teacher,
         "template": interfaces.PromptTemplate,
         "verifier": interfaces.Verifier,

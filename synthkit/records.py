@@ -57,12 +57,19 @@ def _check_data(_inst: Any, _attr: Any, value: Mapping[str, Any]) -> None:
 
 @attrs.frozen
 class Verdict:
-    """The outcome of one verifier or filter on one record."""
+    """The outcome of one verifier or filter on one record.
+
+    Attributes:
+        cost: for a verifier that asked a teacher (a judge), what its requests used:
+            ``{"teacher", "model", "prompt_tokens", "completion_tokens", "cost_usd"}``; the
+            pipeline moves it into the record's ``lineage.costs``.
+    """
 
     name: str
     passed: bool
     reason: str = ""
     score: float | None = None
+    cost: Mapping[str, Any] | None = attrs.field(default=None, converter=attrs.converters.optional(freeze))
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {"name": self.name, "passed": self.passed, "reason": self.reason}
@@ -99,6 +106,11 @@ class Lineage:
         attempts: earlier attempts of a regenerated record, oldest first.
         commands: the command lines that made the record and its ancestors, oldest first
             (API keys left out); a dataset card's Reproduce section lists them.
+        costs: the paid requests of the record's ancestors and of the verifiers that judged
+            it (its own generation is ``usage`` and ``attempts``): ``{"request", "step",
+            "teacher", "model", "prompt_tokens", "completion_tokens", "cost_usd"}``. Siblings
+            share their parents' entries (same ``request`` id), so a sum over distinct ids
+            counts each request once.
     """
 
     origin: Origin = attrs.field(default="real", validator=attrs.validators.in_(("real", "synthetic")))
@@ -115,30 +127,33 @@ class Lineage:
     usage: Mapping[str, Any] = attrs.field(factory=FrozenDict, converter=freeze)
     attempts: tuple[Mapping[str, Any], ...] = attrs.field(default=(), converter=freeze)
     commands: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    costs: tuple[Mapping[str, Any], ...] = attrs.field(default=(), converter=freeze)
 
     def to_dict(self) -> dict[str, Any]:
-        """Return a JSON-able dict; empty and ``None`` fields are left out."""
+        """Return a JSON-able dict of plain dicts and lists; empty and ``None`` fields are left out."""
+        return thaw(self._json())
+
+    def _json(self) -> dict[str, Any]:
+        """The JSON form with frozen values inside (``json.dumps`` writes them as dicts and lists)."""
         d: dict[str, Any] = {}
-        for a in attrs.fields(Lineage):
-            v = getattr(self, a.name)
-            if a.name == "verdicts":
-                v = [x.to_dict() for x in v]
-            else:
-                v = thaw(v)
-            if v is None or v == [] or v == {}:
+        for name in _LINEAGE_FIELDS:
+            v = getattr(self, name)
+            if v is None or (not v and isinstance(v, (tuple, Mapping))):
                 continue
-            d[a.name] = v
+            d[name] = [x.to_dict() for x in v] if name == "verdicts" else v
         d.setdefault("origin", self.origin)
         return d
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Lineage:
-        names = {a.name for a in attrs.fields(Lineage)}
-        unknown = set(d) - names
+        unknown = set(d).difference(_LINEAGE_FIELDS)
         if unknown:
-            msg = f"unknown lineage keys {sorted(unknown)}; known keys are {sorted(names)}"
+            msg = f"unknown lineage keys {sorted(unknown)}; known keys are {sorted(_LINEAGE_FIELDS)}"
             raise InputError(msg)
         return cls(**d)
+
+
+_LINEAGE_FIELDS = tuple(a.name for a in attrs.fields(Lineage))
 
 
 @attrs.frozen
@@ -202,21 +217,24 @@ class Record:
         )
 
     def to_dict(self) -> dict[str, Any]:
-        """Return the JSON form: ``id``, content, ``data`` keys flattened, ``lineage``."""
+        """Return the JSON form: ``id``, content, ``data`` keys flattened, ``lineage`` (plain dicts and lists)."""
+        return thaw(self._json())
+
+    def _json(self) -> dict[str, Any]:
         d: dict[str, Any] = {"id": self.id}
         if self.prompt is not None:
             d["prompt"] = self.prompt
         if self.messages is not None:
-            d["messages"] = thaw(self.messages)
+            d["messages"] = self.messages
         if self.response is not None:
             d["response"] = self.response
-        d.update(thaw(self.data))
-        d["lineage"] = self.lineage.to_dict()
+        d.update(self.data)
+        d["lineage"] = self.lineage._json()
         return d
 
     def to_json(self) -> str:
         """Return one JSONL line (without the newline); keys keep a stable order."""
-        return json.dumps(self.to_dict(), ensure_ascii=False, separators=(",", ":"))
+        return json.dumps(self._json(), ensure_ascii=False, separators=(",", ":"))
 
     @classmethod
     def from_json(cls, line: str) -> Record:
@@ -268,6 +286,9 @@ class Record:
             msg = f"a verdict must be a Verdict, got {type(verdict).__name__}"
             raise TypeError(msg)
         lin = _copy(self.lineage, "verdicts", (*self.lineage.verdicts, verdict))
+        if verdict.cost:
+            entry = freeze({"request": content_id([self.id, verdict.name, len(lin.verdicts)]), "step": verdict.name, **verdict.cost})
+            lin = _copy(lin, "costs", (*lin.costs, entry))
         return _copy(self, "lineage", lin)
 
     def evolve(self, **changes: Any) -> Record:

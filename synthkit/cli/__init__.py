@@ -12,8 +12,11 @@ from synthkit.errors import Interrupted, SynthkitError
 
 __all__ = ["cli", "invocation", "key_values", "main"]
 
-_ARGV: list[str] | None = None  # what main() was given, for invocation()
-_SECRET_FLAGS = ("--api-key",)
+#: Parameters left out of the recorded command line: a key is a secret; the others change where the output
+#: goes, where or how fast the work runs, or what counts as success, never the records themselves.
+_UNRECORDED = frozenset(
+    {"api_key", "output", "rejects", "failures", "cache", "no_cache", "engine", "engine_options", "grace", "max_failure_rate", "concurrency"}
+)
 
 
 class _Group(click.Group):
@@ -82,30 +85,41 @@ def key_values(items: tuple[str, ...], *, option: str, example: str) -> dict[str
 
 
 def invocation() -> str | None:
-    """The command line being run (``synthkit generate ...``) with API keys left out, or ``None`` outside :func:`main`."""
+    """The running command as a canonical command line (``synthkit generate IN --model M ...``), or ``None``.
+
+    Built from the command's parameters, not from ``sys.argv``: arguments, then the
+    options that differ from their defaults, in the command's order. What makes the records
+    is kept; the API key and the options that only say where output goes or how the work
+    runs (``-o``, ``--rejects``, ``--cache``, ``--engine``, ``--concurrency``...) are left
+    out, so two runs that make the same records record the same command.
+    """
     import shlex
 
-    if _ARGV is None:
+    ctx = click.get_current_context(silent=True)
+    if ctx is None or ctx.command is None:
         return None
-    out: list[str] = []
-    skip = False
-    for arg in _ARGV:
-        if skip:
-            skip = False
+    words = ["synthkit", ctx.info_name or ctx.command.name or ""]
+    options: list[str] = []
+    for param in ctx.command.params:
+        name = param.name or ""
+        value = ctx.params.get(name)
+        if name in _UNRECORDED or value is None or value == param.default or value == ():
             continue
-        if arg in _SECRET_FLAGS:
-            skip = True
+        if isinstance(param, click.Argument):
+            words += [str(v) for v in value] if isinstance(value, (list, tuple)) else [str(value)]
             continue
-        if arg.startswith(tuple(f"{f}=" for f in _SECRET_FLAGS)):
+        flag = max(param.opts, key=len)
+        if getattr(param, "is_flag", False):
+            if value:
+                options.append(flag)
             continue
-        out.append(arg)
-    return shlex.join(["synthkit", *out])
+        for v in value if isinstance(value, (list, tuple)) else [value]:
+            options += [flag, str(v)]
+    return shlex.join(words + options)
 
 
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI; a synthkit error prints its message (no traceback) and exits with its code (1 unless it says)."""
-    global _ARGV  # noqa: PLW0603 - the one command line of this process
-    _ARGV = list(sys.argv[1:] if argv is None else argv)
     try:
         code = cli.main(args=argv, prog_name="synthkit", standalone_mode=False)
         if isinstance(code, int) and code:  # a command's ctx.exit(n)

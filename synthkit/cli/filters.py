@@ -122,10 +122,10 @@ def add_commands(cli: click.Group) -> None:
     @_with_common
     @click.option("--exact", is_flag=True, help="Drop exact duplicates of normalised text (the default when --near is not given).")
     @click.option("--near", type=click.FloatRange(0.0, 1.0, min_open=True), metavar="THRESHOLD", help="Drop near-duplicates with word 5-gram Jaccard similarity >= THRESHOLD (MinHash LSH).")
-    @click.option("--bands", type=int, default=14, show_default=True, help="LSH bands (of --num-perm / bands rows); more bands find more pairs below 0.8.")
+    @click.option("--bands", type=click.IntRange(min=1), default=None, help="LSH bands, of --num-perm / BANDS rows (default: chosen from THRESHOLD and --num-perm so that a pair at the threshold is found with probability about 0.98; the choice is printed).")
     @click.option("--num-perm", type=int, default=112, show_default=True, help="MinHash signature length.")
     @click.option("--ngram", type=int, default=5, show_default=True, help="Words per shingle.")
-    @click.option("--confirm", type=click.Choice(["minhash", "exact", "none"]), default="minhash", show_default=True, help="How candidate pairs are confirmed: estimated Jaccard, exact Jaccard, or not at all.")
+    @click.option("--confirm", type=click.Choice(["exact", "minhash", "none"]), default="exact", show_default=True, help="How candidate pairs are confirmed: exact Jaccard of the gram sets, Jaccard estimated from the signatures (leaner; misses about half the pairs just above THRESHOLD), or not at all.")
     @click.option("--minhash", type=click.Choice(["rensa", "numpy"]), default="rensa", show_default=True, help="MinHash implementation.")
     @click.option("--semantic", type=click.FloatRange(-1.0, 1.0), metavar="COSINE", help="Also drop records whose MiniLM embedding has cosine >= COSINE with a kept one (needs synthkit[semantic]).")
     def dedup_command(source, output, rejects, field, on_bad_line, engine, engine_options, exact, near, bands, num_perm, ngram, confirm, minhash, semantic):
@@ -149,9 +149,12 @@ def add_commands(cli: click.Group) -> None:
         if exact or (near is None and semantic is None):
             steps.append(resolve("filter", "exact-dedup", field=field))
         if near is not None:
-            steps.append(
-                resolve("filter", "near-dedup", threshold=near, field=field, bands=bands, num_perm=num_perm, ngram=ngram, confirm=confirm, engine=minhash)
-            )
+            try:
+                near_step = resolve("filter", "near-dedup", threshold=near, field=field, bands=bands, num_perm=num_perm, ngram=ngram, confirm=confirm, engine=minhash)
+            except ValueError as exc:
+                raise click.BadParameter(str(exc), param_hint="--bands/--num-perm") from None
+            click.echo(near_step.describe(), err=True)
+            steps.append(near_step)
         if semantic is not None:
             steps.append(resolve("filter", "semantic-dedup", threshold=semantic, field=field))
         _run(source, steps, output, rejects, on_bad_line, runner)

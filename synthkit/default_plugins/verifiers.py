@@ -8,7 +8,7 @@ from synthkit.plugins import lazy
 
 @hookimpl
 def register_verifiers(register: Register) -> None:
-    """Register math, code, json-schema, regex, judge, self-consistency, quote, all-of and any-of."""
+    """Register math, code, json-schema, regex, judge, pairwise-judge, self-consistency, quote, all-of and any-of."""
     register(
         "math",
         lazy("synthkit.verify.math", "MathVerifier"),
@@ -33,6 +33,11 @@ def register_verifiers(register: Register) -> None:
         "judge",
         lazy("synthkit.verify.judge", "JudgeVerifier"),
         summary="an LLM judge's rubric score reaches threshold=",
+    )
+    register(
+        "pairwise-judge",
+        lazy("synthkit.verify.pairwise", "PairwiseJudge"),
+        summary="an LLM judge prefers the response to data['baseline'] in both orders",
     )
     register(
         "self-consistency",

@@ -150,7 +150,7 @@ class Decontaminate(Filter):
         for start in range(0, len(texts), 2048):
             chunk = texts[start : start + 2048]
             grams, offsets = ngram_hash_batch(chunk, n)
-            lengths = self._word_counts(chunk, offsets, grams)
+            lengths = self._word_counts(chunk, offsets)
             for j in range(len(chunk)):
                 lo, hi = offsets[j], offsets[j + 1]
                 if hi == lo:
@@ -173,7 +173,7 @@ class Decontaminate(Filter):
             self._keys, self._owner = np.zeros(0, np.uint64), np.zeros(0, np.int64)
 
     @staticmethod
-    def _word_counts(texts: Sequence[str], offsets: np.ndarray, grams: np.ndarray) -> list[int]:
+    def _word_counts(texts: Sequence[str], offsets: np.ndarray) -> list[int]:
         # only texts with a single gram can be shorter than n; count their words exactly
         counts = []
         for j, t in enumerate(texts):

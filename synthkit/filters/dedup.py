@@ -147,6 +147,10 @@ class ExactBatch:
     def __len__(self) -> int:
         return len(self.ids)
 
+    def take(self, rows: Sequence[int]) -> ExactBatch:
+        """Return the batch of the records at ``rows`` (in that order), as if only they had been prepared."""
+        return ExactBatch(tuple(self.ids[i] for i in rows), tuple(self.keys[i] for i in rows), tuple(self.reasons[i] for i in rows))
+
 
 class ExactShard:
     """What one shard of an exact-dedup index holds: the first id of every text hash it has seen."""
@@ -576,48 +580,40 @@ class BandIndex:
 
 
 class BandTable:
-    """LSH band keys of kept records, looked up in constant time: the default index of :class:`NearDedup`.
+    """LSH band keys of kept records in an open-addressing hash table: the default index of :class:`NearDedup`.
 
-    Keys are uniform 64-bit hashes, so the sorted main arrays get a directory over the keys'
-    top bits: a key's bucket holds about two keys, found in two array reads whatever the size
-    (binary search would make about 25, most of them cache misses, at 40 million keys). Recent
-    keys go to an open-addressing hash table (linear probing, at most half full), merged into
-    the main arrays when it holds an eighth of them, so merges copy each key about nine times
-    in all. Every step is vectorised over the batch.
+    Linear probing over numpy arrays, at most half full (it doubles when it would pass that),
+    so a lookup costs about two array reads whatever the size, where a binary search over
+    sorted keys makes about 25, most of them cache misses, at 40 million keys. Lookups and
+    inserts are vectorised over the batch.
 
-    Memory: about 20 bytes per key (a ``uint64`` key and an ``int64`` record number, the
-    directory, the recent table).
+    Memory: 12 bytes a slot (a ``uint64`` key and a ``uint32`` record number, widened to
+    ``int64`` past 2**32 - 1), two to four slots a key: about 36 bytes a key on average.
     """
 
-    def __init__(self, min_tail: int = 1 << 16) -> None:
+    def __init__(self, capacity: int = 1 << 12) -> None:
         import numpy as np
 
-        self.min_tail = min_tail
-        self.keys = np.zeros(0, dtype=np.uint64)
-        self.vals = np.zeros(0, dtype=np.int64)
-        self._dir_bits = 0
-        self._dir = np.zeros(2, dtype=np.int64)
-        self._new_tail(min_tail)
-
-    def _new_tail(self, limit: int) -> None:
-        import numpy as np
-
-        self._tail_limit = limit
-        bits = max(4, (2 * limit - 1).bit_length())
-        self._tbits = bits
-        self._tkeys = np.zeros(1 << bits, dtype=np.uint64)
-        self._tvals = np.zeros(1 << bits, dtype=np.int64)
-        self._tn = 0
+        bits = max(4, (capacity - 1).bit_length())
+        self._bits = bits
+        self._keys = np.zeros(1 << bits, dtype=np.uint64)
+        self._vals = np.zeros(1 << bits, dtype=np.uint32)
+        self._n = 0
 
     def __len__(self) -> int:
-        return int(self.keys.size) + self._tn
+        return self._n
+
+    @property
+    def capacity(self) -> int:
+        """Slots in the table."""
+        return 1 << self._bits
 
     @staticmethod
     def _nonzero(keys: np.ndarray) -> np.ndarray:
         import numpy as np
 
         keys = np.asarray(keys, dtype=np.uint64)
-        return np.where(keys == 0, np.uint64(1), keys)  # 0 marks an empty slot; key 0 shares key 1's slot chain
+        return np.where(keys == 0, np.uint64(1), keys)  # 0 marks an empty slot; key 0 shares key 1's entries
 
     def lookup(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Return ``(positions, numbers)``: for each stored (key, number) pair whose key is ``keys[position]``."""
@@ -626,30 +622,17 @@ class BandTable:
         q = self._nonzero(keys)
         pos: list[np.ndarray] = []
         nums: list[np.ndarray] = []
-        if self.keys.size and q.size:
-            top = (q >> np.uint64(64 - self._dir_bits)).astype(np.int64) if self._dir_bits else np.zeros(q.size, np.int64)
-            lo, hi = self._dir[top], self._dir[top + 1]
-            active = np.flatnonzero(hi > lo)
-            at = lo[active]
-            while active.size:
-                k = self.keys[at]
-                hit = k == q[active]
-                if hit.any():
-                    pos.append(active[hit])
-                    nums.append(self.vals[at[hit]])
-                at = at + 1
-                go = (k <= q[active]) & (at < hi[active])  # sorted within a bucket: stop past the key
-                active, at = active[go], at[go]
-        if self._tn and q.size:
-            mask = np.int64((1 << self._tbits) - 1)
-            slot = (q >> np.uint64(64 - self._tbits)).astype(np.int64)
+        if self._n and q.size:
+            mask = np.int64(self.capacity - 1)
+            slot = (q >> np.uint64(64 - self._bits)).astype(np.int64)
             active = np.arange(q.size)
+            tk, tv = self._keys, self._vals
             while active.size:
-                k = self._tkeys[slot]
+                k = tk[slot]
                 hit = k == q[active]
                 if hit.any():
                     pos.append(active[hit])
-                    nums.append(self._tvals[slot[hit]])
+                    nums.append(tv[slot[hit]].astype(np.int64))
                 go = k != 0
                 active, slot = active[go], (slot[go] + 1) & mask
         if not pos:
@@ -664,46 +647,55 @@ class BandTable:
         v = np.asarray(numbers, dtype=np.int64)
         if not q.size:
             return
-        if self._tn + q.size > self._tail_limit:
-            self._merge(q.size)
-        mask = np.int64((1 << self._tbits) - 1)
-        slot = (q >> np.uint64(64 - self._tbits)).astype(np.int64)
+        if v.size and int(v.max()) > 0xFFFFFFFF and self._vals.dtype != np.int64:
+            self._vals = self._vals.astype(np.int64)
+        if 2 * (self._n + q.size) > self.capacity:
+            self._grow(self._n + q.size)
+        self._place(q, v)
+        self._n += q.size
+
+    def _grow(self, need: int) -> None:
+        """Move every pair into a table twice as large (or more), in one vectorised pass."""
+        import numpy as np
+
+        used = np.flatnonzero(self._keys != 0)  # in slot order: nearly in order of the new home slots
+        old_k, old_v = self._keys[used], self._vals[used]
+        self._bits = max(self._bits + 1, (2 * need - 1).bit_length())
+        cap = 1 << self._bits
+        self._keys = np.zeros(cap, dtype=np.uint64)
+        self._vals = np.zeros(cap, dtype=old_v.dtype)
+        home = (old_k >> np.uint64(64 - self._bits)).astype(np.int64)
+        order = np.argsort(home, kind="stable")  # nearly sorted already, so cheap
+        old_k, old_v, home = old_k[order], old_v[order], home[order]
+        i = np.arange(home.size, dtype=np.int64)
+        at = np.maximum.accumulate(home - i) + i  # each pair at its home slot or just after the pair before it
+        inside = at < cap
+        self._keys[at[inside]] = old_k[inside]
+        self._vals[at[inside]] = old_v[inside]
+        if not inside.all():  # the last run passed the end: those wrap around
+            self._place(old_k[~inside], old_v[~inside].astype(np.int64))
+
+    def _place(self, q: np.ndarray, v: np.ndarray) -> None:
+        """Write the pairs into free slots, each at its home slot or the first free one after it."""
+        import numpy as np
+
+        mask = np.int64(self.capacity - 1)
+        tk, tv = self._keys, self._vals
+        slot = (q >> np.uint64(64 - self._bits)).astype(np.int64)
         todo = np.arange(q.size)
         while todo.size:
             s = slot[todo]
-            free = self._tkeys[s] == 0
-            cand, cs = todo[free], s[free]
-            if cand.size:
-                _, first = np.unique(cs, return_index=True)  # one item per free slot this round
-                won = cand[first]
-                self._tkeys[slot[won]] = q[won]
-                self._tvals[slot[won]] = v[won]
-                placed = np.zeros(q.size, dtype=bool)
-                placed[won] = True
-                todo = todo[~placed[todo]]
+            free = np.flatnonzero(tk[s] == 0)
+            if free.size:
+                cs, cand = s[free], todo[free]
+                tv[cs] = cand  # several may want one slot: the one whose mark stays there takes it
+                won = free[tv[cs] == cand]
+                tk[s[won]] = q[todo[won]]
+                tv[s[won]] = v[todo[won]]
+                left = np.ones(todo.size, dtype=bool)
+                left[won] = False
+                todo = todo[left]
             slot[todo] = (slot[todo] + 1) & mask
-        self._tn += q.size
-
-    def _merge(self, incoming: int) -> None:
-        """Move the recent table into the sorted arrays; size the next table for what is coming."""
-        import numpy as np
-
-        used = self._tkeys != 0
-        tk, tv = self._tkeys[used], self._tvals[used]
-        order = np.argsort(tk, kind="stable")
-        tk, tv = tk[order], tv[order]
-        at = np.searchsorted(self.keys, tk, side="right")
-        self.keys = np.insert(self.keys, at, tk)
-        self.vals = np.insert(self.vals, at, tv)
-        n = self.keys.size
-        bits = max(0, n.bit_length() - 2)  # about two keys a bucket
-        self._dir_bits = bits
-        if bits:
-            counts = np.bincount((self.keys >> np.uint64(64 - bits)).astype(np.int64), minlength=1 << bits)
-        else:
-            counts = np.array([n], dtype=np.int64)
-        self._dir = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
-        self._new_tail(max(self.min_tail, n // 8, incoming))
 
 
 @attrs.frozen(eq=False)
@@ -730,6 +722,27 @@ class NearBatch:
 
     def __len__(self) -> int:
         return len(self.ids)
+
+    def take(self, rows: Sequence[int]) -> NearBatch:
+        """Return the batch of the records at ``rows`` (in that order), as if only they had been prepared."""
+        import numpy as np
+
+        idx = np.asarray(rows, dtype=np.int64)
+        g = go = None
+        if self.grams is not None:
+            lo, hi = self.gram_offsets[idx], self.gram_offsets[idx + 1]
+            _, at = _expand_ranges(lo, hi)
+            g = self.grams[at]
+            go = np.concatenate(([0], np.cumsum(hi - lo))).astype(np.int64)
+        return NearBatch(
+            ids=tuple(self.ids[i] for i in idx.tolist()),
+            reasons=tuple(self.reasons[i] for i in idx.tolist()),
+            counts=np.asarray(self.counts)[idx],
+            keys=self.keys[idx],
+            sig16=None if self.sig16 is None else self.sig16[idx],
+            grams=g,
+            gram_offsets=go,
+        )
 
 
 class NearShard:
@@ -1125,8 +1138,9 @@ class NearDedup(Filter):
         hit_rec = pos // nb
         suspect = np.zeros(u.size, dtype=bool)
         suspect[hit_rec] = True
-        uniq, inv, cnt = np.unique(flat, return_inverse=True, return_counts=True)
-        repeated = (cnt[inv] > 1).reshape(u.size, nb)
+        srt = np.sort(flat)
+        twice = srt[1:][srt[1:] == srt[:-1]]  # keys held by two records of this batch
+        repeated = np.isin(flat, twice).reshape(u.size, nb) if twice.size else np.zeros((u.size, nb), dtype=bool)
         suspect |= repeated.any(axis=1)
         kept = ~suspect
         if suspect.any():
@@ -1220,7 +1234,9 @@ def _gram_sets(grams: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.nd
 
     n = len(counts)
     doc = np.repeat(np.arange(n, dtype=np.uint64), counts)
-    combined = np.unique((doc << np.uint64(32)) | (grams & np.uint64(0xFFFFFFFF)))
+    combined = np.sort((doc << np.uint64(32)) | (grams & np.uint64(0xFFFFFFFF)))
+    if combined.size > 1:
+        combined = combined[np.concatenate(([True], combined[1:] != combined[:-1]))]
     per = np.bincount((combined >> np.uint64(32)).astype(np.int64), minlength=n)
     return (combined & np.uint64(0xFFFFFFFF)).astype(np.uint32), np.concatenate(([0], np.cumsum(per))).astype(np.int64)
 

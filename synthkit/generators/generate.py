@@ -20,7 +20,34 @@ from synthkit.templates.render import messages_for
 if TYPE_CHECKING:
     from synthkit.teachers.cost import CostEstimate
 
-__all__ = ["Generate", "child_of"]
+__all__ = ["Generate", "child_of", "inherited_costs"]
+
+
+def inherited_costs(parent: Record) -> tuple[Any, ...]:
+    """The ``lineage.costs`` a child of ``parent`` carries: the parent's, plus the parent's own requests.
+
+    The parent's own requests are its ``usage`` and its regenerated ``attempts``; they become
+    entries named after the parent, so the children of one parent share them and a sum
+    over distinct ``request`` ids counts each once.
+    """
+    lin = parent.lineage
+    own = [("usage", lin.usage), *((f"attempt {i}", a.get("usage")) for i, a in enumerate(lin.attempts))]
+    out = list(lin.costs)
+    for label, usage in own:
+        if not usage or not (usage.get("prompt_tokens") or usage.get("completion_tokens") or usage.get("cost_usd")):
+            continue
+        out.append(
+            {
+                "request": content_id([parent.id, label]),
+                "step": lin.template or "generate",
+                "teacher": lin.teacher,
+                "model": lin.model,
+                "prompt_tokens": usage.get("prompt_tokens", 0),
+                "completion_tokens": usage.get("completion_tokens", 0),
+                "cost_usd": usage.get("cost_usd"),
+            }
+        )
+    return tuple(out)
 
 
 def child_of(
@@ -65,6 +92,7 @@ def child_of(
         finish_reason=completion.finish_reason,
         usage=completion.usage.to_dict() if charge else {},
         commands=parent.lineage.commands,
+        costs=inherited_costs(parent),
     )
     content.setdefault("data", parent.data)
     return Record(id=content_id([parent.id, *key]), lineage=lineage, **content)

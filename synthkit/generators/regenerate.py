@@ -70,9 +70,9 @@ class Regenerate(Generator):
     async def generate(self, record: Record, ctx: Context) -> Sequence[Record | Drop]:
         children = await self.gen.generate(record, ctx)
         base = self.gen.messages(record)
-        return [await self._settle(record, child, base, ctx, i) for i, child in enumerate(children)]
+        return [await self._settle(record, child, base, i) for i, child in enumerate(children)]
 
-    async def _settle(self, parent: Record, child: Record, base: list[dict[str, Any]], ctx: Context, index: int) -> Record | Drop:
+    async def _settle(self, parent: Record, child: Record, base: list[dict[str, Any]], index: int) -> Record | Drop:
         gen = self.gen
         history: list[dict[str, Any]] = []
         conversation = list(base)
@@ -99,20 +99,20 @@ class Regenerate(Generator):
                 {"role": "user", "content": self.feedback.format(reason=verdict.reason)},
             ]
             completion = (await gen.teacher.complete(conversation, gen.params, n=1))[0]
-            child = self._child(parent, child, completion, ctx, index, attempt + 1)
+            child = self._child(parent, child, completion, index, attempt + 1)
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _child(self, parent: Record, prev: Record, completion: Any, ctx: Context, index: int, attempt: int) -> Record:
+    def _child(self, parent: Record, prev: Record, completion: Any, index: int, attempt: int) -> Record:
         gen = self.gen
+        tmpl = gen.template
+        cid = content_id(
+            [parent.id, gen.teacher.name, completion.model or gen.teacher.model, tmpl.hash if tmpl is not None else None, gen.params, index, attempt]
+        )
         lineage: Lineage = attrs.evolve(
             prev.lineage,
             model=completion.model or gen.teacher.model,
             finish_reason=completion.finish_reason,
             usage=completion.usage.to_dict(),
-        )
-        tmpl = gen.template
-        cid = content_id(
-            [parent.id, gen.teacher.name, lineage.model, tmpl.hash if tmpl is not None else None, gen.params, index, attempt]
         )
         return prev.evolve(id=cid, response=completion.text, lineage=lineage)
 

@@ -55,7 +55,7 @@ class _SchemaTemplate(PromptTemplate):
 
 
 class Structured(Generator):
-    """Ask for JSON matching a schema; on a mismatch ask again with the error, up to ``retries`` times.
+    """Ask for JSON matching a schema; on a mismatch ask again with the error, ``attempts`` tries in all.
 
     Args:
         teacher: a teacher object or registered name.
@@ -63,7 +63,7 @@ class Structured(Generator):
         template: a template (object or name) for the prompt; the schema instructions are
             appended to its last message. ``None`` uses the record's prompt or messages.
         params: sampling parameters.
-        retries: extra attempts after the first (the whole loop is bounded by ``retries + 1``).
+        attempts: tries in all, at least 1 (as for :class:`~synthkit.generators.regenerate.Regenerate`).
         parsed_field: the data field that receives the parsed JSON value (``None``: none).
 
     The kept record's ``response`` is the raw JSON text; ``lineage.attempts`` holds every
@@ -77,7 +77,7 @@ class Structured(Generator):
         template: PromptTemplate | str | None = None,
         params: Mapping[str, Any] | None = None,
         *,
-        retries: int = 2,
+        attempts: int = 3,
         parsed_field: str | None = "parsed",
         name: str | None = None,
     ) -> None:
@@ -91,7 +91,7 @@ class Structured(Generator):
         self.regenerate = Regenerate(
             gen,
             SchemaVerifier(self.schema),
-            attempts=retries + 1,
+            attempts=attempts,
             feedback=(
                 "Your reply was rejected: {reason}\n"
                 "Reply again with only the corrected JSON value, matching the schema."

@@ -116,8 +116,10 @@ class LineageStats:
         failed_checks: failing verdicts per check name, over kept and rejected records.
         dropped: dropped records per (step, reason key), from the rejects.
         failed: failed records per (step, error kind), from the rejects.
-        costs: tokens and dollars per (teacher, model), over kept and rejected records
-            and the earlier attempts of regenerated records (all of them were paid for).
+        costs: tokens and dollars per (teacher, model): each record's own request (``usage``)
+            and regenerated attempts, and once each the requests in the records'
+            ``lineage.costs`` (their ancestors': self-instruct, evol-instruct...; and judges'),
+            over kept and rejected records alike.
         commands: kept records per sequence of command lines that made them (``lineage.commands``).
     """
 
@@ -137,6 +139,7 @@ class LineageStats:
     failed: collections.Counter[tuple[str, str]] = attrs.Factory(collections.Counter)
     costs: dict[tuple[str, str], _Cost] = attrs.Factory(dict)
     commands: collections.Counter[tuple[str, ...]] = attrs.Factory(collections.Counter)
+    _seen: set[Any] = attrs.Factory(set)
 
     @property
     def n_dropped(self) -> int:
@@ -192,6 +195,13 @@ class LineageStats:
         lin = record.lineage
         for v in lin.verdicts:
             (self.passed if v.passed else self.failed_checks)[v.name] += 1
+        for entry in lin.costs:  # ancestors' and judges' requests: once each, by id (siblings share them)
+            request = entry.get("request")
+            if request in self._seen:
+                continue
+            self._seen.add(request)
+            key = (str(entry.get("teacher") or ""), str(entry.get("model") or ""))
+            self.costs.setdefault(key, _Cost()).add(entry, f"{where} (record {record.id})")
         if not lin.usage and not lin.attempts:
             return
         key = (lin.teacher or "", lin.model or "")
@@ -598,7 +608,15 @@ def _made_with(stats: LineageStats) -> list[str]:
     share = "every record" if not others else f"{n} of the {stats.kept} records"
     lines = "\n".join("$ " + c for c in top)
     fence = "`" * max(3, max((len(run) for run in re.findall(r"`+", lines)), default=0) + 1)
-    out = [f"The data was made with these commands ({share}; kept in each record's `lineage.commands`):", "", f"{fence}console", lines, fence, ""]
+    out = [
+        f"The data was made with these commands ({share}; kept in each record's `lineage.commands`, without output "
+        "paths, engine and concurrency flags, which do not change the records):",
+        "",
+        f"{fence}console",
+        lines,
+        fence,
+        "",
+    ]
     if others:
         out += [f"{len(others)} other command sequences made the other {stats.kept - n} records.", ""]
     return out

@@ -186,12 +186,10 @@ class ExportSummary:
             f"{self.inputs} inputs -> {self.exported} exported ({what}), {sum(self.skipped.values())} skipped, "
             f"{sum(self.failed.values())} failed ({self.elapsed:.1f} s)"
         )
-        lines = [head]
+        from synthkit.pipeline.summary import count_table
+
         rows = [("skipped", k, n) for k, n in self.skipped.most_common()] + [("failed", k, n) for k, n in self.failed.most_common()]
-        if rows:
-            w = max(len(k) for _, k, _ in rows)
-            lines += [f"  {a:<7}  {k:<{w}}  {n:>7}" for a, k, n in rows]
-        return "\n".join(lines)
+        return "\n".join([head, *count_table(rows)])
 
 
 def export(

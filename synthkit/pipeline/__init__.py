@@ -2,7 +2,8 @@
 
 * :mod:`~synthkit.pipeline.builder`: :class:`Pipeline`, composed step by step;
 * :mod:`~synthkit.pipeline.plan`: the frozen :class:`Plan` and its step types;
-* :mod:`~synthkit.pipeline.engine`: the :class:`Engine` interface and the progress protocol;
+* :mod:`~synthkit.pipeline.engine`: the sink and progress types every engine takes (the
+  :class:`~synthkit.Engine` interface is in :mod:`synthkit.interfaces`);
 * :mod:`~synthkit.pipeline.local`: the built-in ``local`` engine (asyncio in this process);
 * :mod:`~synthkit.pipeline.steps`: the per-record routines every engine runs;
 * :mod:`~synthkit.pipeline.ledger`: the run ledger every engine writes through;
@@ -18,7 +19,6 @@ from __future__ import annotations
 from synthkit._lazy import exports
 
 __all__ = [
-    "Engine",
     "FilterStep",
     "GeneratorStep",
     "LocalEngine",
@@ -45,7 +45,6 @@ __getattr__, __dir__ = exports(
         "VerifyStep": "plan",
         "FilterStep": "plan",
         "MixStep": "plan",
-        "Engine": "engine",
         "ProgressReporter": "engine",
         "LocalEngine": "local",
         "RunLedger": "ledger",

@@ -6,9 +6,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from synthkit.interfaces import Filter, Generator, Mixer, PromptTemplate, Teacher, Verifier
+from synthkit.interfaces import Engine, Filter, Generator, Mixer, PromptTemplate, Teacher, Verifier
 from synthkit.io.jsonl import OnBadLine
-from synthkit.pipeline.engine import Engine, ProgressReporter, Sink
+from synthkit.pipeline.engine import ProgressReporter, Sink
 from synthkit.pipeline.plan import FilterStep, GeneratorStep, MixStep, Plan, Source, Step, VerifyStep
 from synthkit.pipeline.summary import Summary
 from synthkit.plugins import resolve

@@ -77,7 +77,7 @@ class RunLedger:
             with tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False) as fh:
                 self._spool = Path(fh.name)
         self._out = open_writer(self._spool if self._spool is not None else sink)
-        self._rej = JsonlWriter(rejects, lazy=True) if rejects is not None else None
+        self._rej = JsonlWriter(rejects) if rejects is not None else None
         self._opening: list[Outcome] | None = []  # the run's first outcomes, while all are one failure
         self.alarm: EarlyStop | None = None
 

@@ -30,7 +30,8 @@ from pathlib import Path
 from typing import Any
 
 from synthkit.errors import FatalError, InputError, Interrupted, SynthkitError
-from synthkit.pipeline.engine import Engine, ProgressReporter, Sink
+from synthkit.interfaces import Engine
+from synthkit.pipeline.engine import ProgressReporter, Sink
 from synthkit.pipeline.ledger import RunLedger
 from synthkit.pipeline.plan import FilterStep, GeneratorStep, Plan, Step, VerifyStep
 from synthkit.pipeline.source import aiter_source

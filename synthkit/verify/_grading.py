@@ -20,6 +20,7 @@ handler, a patched harness...): those notes are evidence, not guarantees, since 
 solution controls its own process; the guarantees come from the process boundary.
 """
 
+import atexit
 import builtins
 import json
 import marshal
@@ -203,21 +204,25 @@ def _pairs(pairs):
     return out
 
 
+_DECODER = json.JSONDecoder(parse_float=_refuse, parse_constant=_refuse, object_pairs_hook=_pairs)
+_ENCODER = json.JSONEncoder(ensure_ascii=True, separators=(",", ":"), allow_nan=False)
+
+
 def loads(data):
     """Parse one JSON frame strictly: no floats, NaN or repeated keys (raises :class:`Malformed`)."""
     try:
-        return json.loads(data, parse_float=_refuse, parse_constant=_refuse, object_pairs_hook=_pairs)
+        return _DECODER.decode(data.decode("utf-8") if type(data) is bytes else data)
     except RecursionError:
         raise Malformed("a frame nested too deeply") from None
     except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError included
         if isinstance(exc, Malformed):
             raise
-        raise Malformed(f"not a JSON frame ({exc})") from None
+        raise Malformed("not a JSON frame") from None
 
 
 def dumps(obj):
     """One frame: compact ASCII JSON and a newline."""
-    return json.dumps(obj, ensure_ascii=True, separators=(",", ":"), allow_nan=False).encode("ascii") + b"\n"
+    return _ENCODER.encode(obj).encode("ascii") + b"\n"
 
 
 def write_all(fd, data):
@@ -388,19 +393,35 @@ def rebuild_exception(info):
         if cls is None:
             cls = _REBUILT[(name, base)] = type(name, (base,), {"__module__": "solution"})
     try:
-        return cls(message)
+        exc = cls(message)
     except Exception:  # noqa: BLE001 - a builtin that takes other arguments (UnicodeError kin)
-        return type(name, (SolutionError,), {"__module__": "solution"})(message)
+        exc = type(name, (SolutionError,), {"__module__": "solution"})(message)
+    exc.solution_message = message  # str(KeyError(m)) would quote m again
+    return exc
+
+
+def describe_exception(exc):
+    """``Type: message`` (the solution's own message for an exception rebuilt from its side)."""
+    message = getattr(exc, "solution_message", None)
+    if message is None:
+        message = str(exc)
+    return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
 
 
 # ----------------------------------------------------------------------------- the solution's side
 _SENTINEL = object()
 _SKIP_PROBE = (types.FunctionType, types.BuiltinFunctionType, types.MethodType, type, types.ModuleType)
 _WATCHED_TYPES = (object, type, int, float, complex, bool, str, bytes, list, tuple, dict, set, frozenset, BaseException)
-_WATCHED_DUNDERS = ("__eq__", "__ne__", "__hash__", "__lt__", "__le__", "__gt__", "__ge__", "__bool__", "__len__",
-                    "__contains__", "__iter__", "__repr__", "__str__", "__instancecheck__", "__subclasscheck__")
-_WATCHED_MODULES = ("__main__", __name__, "json", "json.decoder", "json.encoder", "os", "marshal", "select", "signal")
+_WATCHED_MODULES = ("__main__", __name__, "json", "json.decoder", "json.encoder")
+_TESTING_MODULES = ("unittest", "unittest.case", "doctest")
 _KILLS = frozenset({"os.kill", "os.killpg", "signal.pthread_kill", "signal.pidfd_send_signal"})
+
+
+def signal_name(sig):
+    try:
+        return signal.Signals(sig).name
+    except ValueError:
+        return f"signal {sig}"
 
 
 def _type_name(value):
@@ -411,6 +432,53 @@ def _type_name(value):
     return name[:100] if type(name) is str else "object"
 
 
+class Builtins:
+    """The solution's process has two sets of builtins: the harness's, and the solution's own.
+
+    The solution's code runs (:meth:`run`) with whatever it made of ``builtins``; the
+    harness, and the library code it calls (``json``), always with the original ones.
+    """
+
+    def __init__(self):
+        self.pristine = dict(vars(builtins))
+        self.theirs = dict(self.pristine)
+
+    def run(self, fn, *args, **kwargs):
+        live = vars(builtins)
+        live.clear()
+        live.update(self.theirs)
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            self.theirs = dict(live)
+            live.clear()
+            live.update(self.pristine)
+
+
+class Snapshot:
+    """The watched mappings as they are before any solution runs: builtins, builtin types, the harness, ``json``.
+
+    Taken once in the fork server (:func:`prepare`) and shared by every run forked from it:
+    the same objects, so identity fingerprints stay valid across the fork.
+    """
+
+    def __init__(self):
+        self.mappings = [("builtins", None)]  # in the solution's process: its own builtins
+        self.mappings += [(t.__name__, t.__dict__) for t in _WATCHED_TYPES]
+        self.mappings += [(m, vars(sys.modules[m])) for m in _WATCHED_MODULES if m in sys.modules]
+        self.copies = [dict(vars(builtins) if live is None else live) for _, live in self.mappings]
+
+
+_SNAPSHOT = []
+
+
+def prepare():
+    """Take the :class:`Snapshot` now (the fork server calls this once, before any run)."""
+    if not _SNAPSHOT:
+        _SNAPSHOT.append(Snapshot())
+    return _SNAPSHOT[0]
+
+
 class Watch:
     """What the solution's process sees the solution do to it: replaced builtins, patched types or harness, hooks.
 
@@ -418,24 +486,15 @@ class Watch:
     evidence for a ``tampered`` verdict, not the guarantees.
     """
 
-    def __init__(self):
+    def __init__(self, solution_builtins):
         self.notes = []
         self.sent = 0
         self.parent = os.getppid()
+        self.group = os.getpgrp()
+        self.builtins = solution_builtins
 
     def arm(self):
         """Snapshot what is watched and start watching (right before the solution runs)."""
-        import atexit
-
-        self.builtins = dict(vars(builtins))
-        self.dunders = {(t, d): t.__dict__.get(d) for t in _WATCHED_TYPES for d in _WATCHED_DUNDERS}
-        self.modules = {m: dict(vars(sys.modules[m])) for m in _WATCHED_MODULES if m in sys.modules}
-        self.signals = {}
-        for s in signal.valid_signals():
-            try:
-                self.signals[s] = signal.getsignal(s)
-            except (OSError, ValueError):
-                pass
         register = atexit.register
 
         def recording_register(func, *args, **kwargs):
@@ -444,14 +503,30 @@ class Watch:
             return register(func, *args, **kwargs)
 
         atexit.register = recording_register
-        self.modules["atexit"] = dict(vars(atexit))
+        snap = prepare()
+        exits = vars(atexit)
+        self.mappings = [*snap.mappings, ("atexit", exits)]
+        self.snapshots = [*snap.copies, dict(exits)]
+        self.signals = {}
+        for s in signal.valid_signals():
+            try:
+                self.signals[s] = signal.getsignal(s)
+            except (OSError, ValueError):
+                pass
         sys.addaudithook(self._audit)
 
     def _audit(self, event, args):
-        if event in _KILLS:
-            target = args[0] if args else None
-            if event != "os.kill" or (type(target) is int and (target <= 1 or target == self.parent)):
-                self.note(f"sent a signal to the grader ({event}{tuple(args)!r})")
+        if event not in _KILLS:
+            return
+        target = args[0] if args else None
+        if event == "os.kill":
+            hit = type(target) is int and (target <= 1 or target == self.parent)
+        elif event == "os.killpg":
+            hit = type(target) is int and (target <= 1 or target == self.group)
+        else:  # a pidfd of the grader's, or a thread: nothing an answer needs
+            hit = event == "signal.pidfd_send_signal"
+        if hit:
+            self.note(f"sent a signal to the grader ({event}{tuple(args)!r})")
 
     def note(self, text):
         text = text[:NOTE_CAP]
@@ -468,40 +543,56 @@ class Watch:
         except BaseException:  # noqa: BLE001 - the solution's __eq__
             eq = ne = None
         if eq is True or ne is False:
-            self.note(f"a {name} object claims to equal any object ({name}.__eq__/__ne__ say so of an unrelated object)")
+            self.note(f"the solution's {name} object claims to equal any object (its __eq__/__ne__ say so of an unrelated one)")
         if base in _HASHABLE_BASES:
             try:
                 if hash(value) != hash(content(value)):
-                    self.note(f"a {name} object ({base.__name__} subclass) overrides __hash__")
+                    self.note(f"the solution's {name} object (a {base.__name__} subclass) overrides __hash__")
             except BaseException:  # noqa: BLE001
                 pass
 
     def check(self):
-        """Return the notes not reported yet (and look again at what is watched)."""
-        for k, v in self.builtins.items():
-            if builtins.__dict__.get(k, _SENTINEL) is not v:
-                self.note(f"replaced builtins.{k}" if k in builtins.__dict__ else f"deleted builtins.{k}")
-        for (t, d), v in self.dunders.items():
-            if t.__dict__.get(d) is not v:
-                self.note(f"patched {t.__name__}.{d}")
-        for m, snapshot in self.modules.items():
-            current = vars(sys.modules.get(m, types))
+        """Look again at everything watched (fast while nothing changed); return the notes not reported yet."""
+        for (label, live), snapshot in zip(self.mappings, self.snapshots):
+            if live is None:
+                live = self.builtins.theirs
+            if snapshot == live:  # a C loop that stops at identity: fast while nothing changed
+                continue
+            what = "the sandbox harness" if label in ("__main__", __name__) else label
             for k, v in snapshot.items():
-                if current.get(k, _SENTINEL) is not v:
-                    self.note(f"patched {'the sandbox harness' if m in ('__main__', __name__) else m} ({m}.{k})")
+                if live.get(k, _SENTINEL) is not v:
+                    verb = "replaced" if k in live else "deleted"
+                    self.note(f"{verb} {label}.{k}" if label == "builtins" else f"patched {what} ({label}.{k})")
+            if label != "builtins":
+                for k in live.keys() - snapshot.keys():
+                    if not isinstance(live.get(k), types.ModuleType):  # importing a submodule adds one
+                        self.note(f"patched {what} (added {label}.{k})")
         for s, h in self.signals.items():
             try:
                 now = signal.getsignal(s)
             except (OSError, ValueError):
                 continue
             if now is not h:
-                self.note(f"installed a handler for {signal.Signals(s).name if s in signal.Signals._value2member_map_ else s}")
+                self.note(f"installed a handler for {signal_name(s)}")
+        for m in _TESTING_MODULES:
+            module = sys.modules.get(m)
+            if module is not None:
+                self._planted(m, vars(module))
         if signal.getitimer(signal.ITIMER_REAL)[0] or signal.getitimer(signal.ITIMER_VIRTUAL)[0]:
             self.note("set an alarm (signal.alarm or setitimer)")
         if sys.gettrace() is not None or sys.getprofile() is not None:
             self.note("set a trace or profile function")
         new, self.sent = self.notes[self.sent :], len(self.notes)
         return new
+
+
+    def _planted(self, label, namespace):
+        """Note the solution's own functions planted in a testing module or its classes (e.g. TestCase.assertEqual)."""
+        for k, v in list(namespace.items()):
+            if isinstance(v, type) and v.__module__ == label:
+                self._planted(f"{label}.{k}", v.__dict__)
+            elif getattr(getattr(v, "__code__", None), "co_filename", None) == "solution.py":
+                self.note(f"patched {label}.{k} with its own function")
 
 
 class _Objects:
@@ -565,21 +656,22 @@ def _flush():
 def serve_solution(rfd, wfd):
     """The solution's process: run ``solution.py``, send its names, then answer requests until EOF. Never returns."""
     signal.signal(signal.SIGXCPU, signal.SIG_DFL)
-    watch = Watch()
+    solution = Builtins()
+    watch = Watch(solution)
     objects = _Objects(watch)
     reader = os.fdopen(rfd, "rb")
-    with open("solution.py", encoding="utf-8") as fh:
-        source = fh.read()
+    fd = os.open("solution.py", os.O_RDONLY)
+    source = _read_all(fd).decode("utf-8", "surrogateescape")
+    os.close(fd)
     namespace = {"__name__": "solution", "__builtins__": builtins}
-    send = write_all  # bound before the solution runs: patching the module attribute changes nothing here
-    frame = dumps
+    send, frame, leave = write_all, dumps, os._exit  # bound before the solution runs
     watch.arm()
     try:
-        exec(compile(source, "solution.py", "exec"), namespace)  # noqa: S102 - this is the sandbox
+        solution.run(exec, compile(source, "solution.py", "exec"), namespace)
     except BaseException as exc:  # noqa: BLE001 - SystemExit included: the tests never ran
         _flush()
         send(wfd, frame({"id": 0, "raised": exception_info(exc), "seen": watch.check()}))
-        os._exit(0)
+        leave(0)
     names = {}
     for key, value in list(namespace.items()):
         if type(key) is str and not key.startswith("__") and not isinstance(value, types.ModuleType):
@@ -589,14 +681,14 @@ def serve_solution(rfd, wfd):
     while True:
         line = reader.readline()
         if not line:
-            os._exit(0)
+            leave(0)
         request = loads(line)
         reply = {"id": request["id"]}
         op = request["op"]
         try:
             args = [decode(a, objects.resolve) for a in request["args"]]
             kwargs = {k: decode(v, objects.resolve) for k, v in request["kwargs"].items()}
-            reply["value"] = objects.encode(OPS[op](*args, **kwargs))
+            reply["value"] = objects.encode(solution.run(OPS[op], *args, **kwargs))
         except StopIteration as exc:
             if op == "next":
                 reply["stop"] = True
@@ -620,7 +712,7 @@ class Remote:
     data or another :class:`Remote`.
     """
 
-    __slots__ = ("_link", "_ref", "_type", "_callable")
+    __slots__ = ("_callable", "_link", "_ref", "_type")
 
     def __init__(self, link, ref, type_name, is_callable):
         object.__setattr__(self, "_link", link)
@@ -754,7 +846,7 @@ class Link:
         self.tampered = []  # what the grader saw on the channel
         self.end = None  # {"exit": n} or {"signal": n}, with "during"
         self.faults = 0
-        self.doing = "loading the solution"
+        self.doing = "the solution was loading"
 
     # -- reading
     def _line(self):
@@ -766,6 +858,7 @@ class Link:
                 return line
             if len(self.buf) > FRAME_CAP:
                 self._kill(f"sent an answer larger than {FRAME_CAP // 2**20} MiB")
+                self.buf.clear()
                 return None
             if self.eof:
                 return None
@@ -823,9 +916,7 @@ class Link:
     def gone_reason(self):
         end = self.end or {}
         if "signal" in end:
-            sig = end["signal"]
-            name = signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else f"signal {sig}"
-            return f"the solution's process was killed by {name}"
+            return f"the solution's process was killed by {signal_name(end['signal'])}"
         if "killed" in end:
             return f"the solution's process {end['killed']} and was stopped"
         return f"the solution's process exited with code {end.get('exit')}"
@@ -835,29 +926,40 @@ class Link:
         if what not in self.tampered:
             self.tampered.append(what)
 
-    def _frame(self, line, keys, expected):
+    def _reject(self, line, why):
+        """Record what the solution's process wrote instead of an answer, stop it, and raise :class:`Tampered`."""
+        excerpt = line[:120].decode("utf-8", "backslashreplace")
+        self.tamper(f"the solution's process wrote {excerpt!r} on the grader's channel while {self.doing} ({why})")
+        self._kill(None)
+        raise Tampered()
+
+    def _frame(self, line, keys, expected, answers):
+        """Parse one answer: only ``keys``, the expected id, exactly one of ``answers``, a well-formed ``seen``."""
+        msg = None
         try:
             msg = loads(line)
-            if type(msg) is not dict or not set(msg) <= keys or msg.get("id") != expected or type(msg["id"]) is not int:
+            if type(msg) is not dict or not set(msg) <= keys or type(msg.get("id")) is not int or msg["id"] != expected:
                 raise Malformed("not an answer to the request in flight")
+            if sum(k in msg for k in answers) != 1:
+                raise Malformed(f"not exactly one of {', '.join(answers)}")
             seen = msg.get("seen", [])
             if type(seen) is not list or len(seen) > 50 or not all(type(s) is str for s in seen):
                 raise Malformed("a 'seen' list of the wrong shape")
         except Malformed as exc:
-            excerpt = line[:120].decode("utf-8", "backslashreplace")
-            self.tamper(f"the solution's process wrote {excerpt!r} on the grader's channel while {self.doing} ({exc})")
-            self._kill(None)
-            raise Tampered() from None
+            broken = msg.get("broken") if type(msg) is dict and len(msg) == 1 else None
+            if type(broken) is str:
+                self.tamper(f"the harness in the solution's process broke ({broken[:200]}) while {self.doing}")
+                self._kill(None)
+                raise Tampered() from None
+            self._reject(line, exc)
         self.notes.extend(s[:NOTE_CAP] for s in seen if s[:NOTE_CAP] not in self.notes)
         return msg
 
-    def _value(self, node):
+    def _decoded(self, line, decode_it, node):
         try:
-            return decode(node, self.remote)
+            return decode_it(node)
         except Malformed as exc:
-            self.tamper(f"the solution's process sent a malformed value while {self.doing} ({exc})")
-            self._kill(None)
-            raise Tampered() from None
+            self._reject(line, exc)
 
     def remote(self, ref, type_name, is_callable):
         handle = self.remotes.get(ref)
@@ -867,24 +969,22 @@ class Link:
 
     # -- the protocol
     def ready(self):
-        """Wait for the solution to load; return its names, or ``("raised", description)``, or ``None`` if it ended."""
+        """Wait for the solution to load: its names, or ``("raised", description)``, or ``None`` if its process ended."""
         line = self._line()
         if line is None:
             self._gone()
             return None
-        msg = self._frame(line, {"id", "names", "raised", "seen"}, 0)
-        if ("names" in msg) == ("raised" in msg):
-            self._frame(b"{}", set(), -1)  # neither or both: malformed
+        msg = self._frame(line, {"id", "names", "raised", "seen"}, 0, ("names", "raised"))
         if "raised" in msg:
-            try:
-                exc = rebuild_exception(msg["raised"])
-            except Malformed:
-                self._frame(line, set(), -1)
-            return ("raised", f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)
-        names = msg["names"]
-        if type(names) is not dict:
-            self._frame(line, set(), -1)
-        return {k: self._value(v) for k, v in names.items() if _NAME.match(k)}
+            exc = self._decoded(line, rebuild_exception, msg["raised"])
+            return ("raised", describe_exception(exc))
+
+        def names(node):
+            if type(node) is not dict or not all(type(k) is str and _NAME.match(k) for k in node):
+                raise Malformed("names that are not identifiers")
+            return {k: decode(v, self.remote) for k, v in node.items()}
+
+        return self._decoded(line, names, msg["names"])
 
     def request(self, op, args=(), kwargs=None):
         """Ask the solution's process to apply ``op`` to ``args``; return the plain answer (or raise what it raised)."""
@@ -907,40 +1007,36 @@ class Link:
         line = self._line()
         if line is None:
             raise self._gone()
-        msg = self._frame(line, {"id", "value", "raised", "stop", "seen"}, self.last)
-        answers = [k for k in ("value", "raised", "stop") if k in msg]
-        if len(answers) != 1 or (answers == ["stop"] and (msg["stop"] is not True or op != "next")):
-            self._frame(b"{}", set(), -1)
+        msg = self._frame(line, {"id", "value", "raised", "stop", "seen"}, self.last, ("value", "raised", "stop"))
         if "value" in msg:
-            return self._value(msg["value"])
+            return self._decoded(line, lambda node: decode(node, self.remote), msg["value"])
         if "stop" in msg:
+            if msg["stop"] is not True or op != "next":
+                self._reject(line, "a 'stop' that answers no next()")
             raise StopIteration
-        try:
-            exc = rebuild_exception(msg["raised"])
-        except Malformed:
-            self._frame(line, set(), -1)
-        raise exc
+        raise self._decoded(line, rebuild_exception, msg["raised"])
 
     def close(self):
+        """Stop the solution's process (the pid namespace's end reaps it)."""
         if self.end is None:
-            self._kill(None)
+            try:
+                os.kill(self.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
         os.close(self.pidfd)
 
     def report_end(self):
-        """How the solution's process ended while the tests ran (``None`` if the grader stopped it)."""
-        if self.end is None or ("exit" in self.end and self.faults == 0):
-            return None
-        return dict(self.end)
+        """How the solution's process ended while the tests ran (``None``: it was still answering)."""
+        return None if self.end is None else dict(self.end)
 
 
 def _describe(exc, detailed, mismatch=None):
     """How a failure reads in a reason: hidden checks show the exception's type only."""
     if isinstance(exc, SolutionGone):
         return f"failed: {exc}"
-    name = type(exc).__name__
     if not detailed:
-        return f"raised {name}"
-    text = f"{name}: {exc}" if str(exc) else name
+        return f"raised {type(exc).__name__}"
+    text = describe_exception(exc)
     if mismatch and isinstance(exc, AssertionError):
         text += f" ({mismatch})"
     return f"raised {text[:500]}"
@@ -949,7 +1045,7 @@ def _describe(exc, detailed, mismatch=None):
 def _run_tests(tests, label, namespace, link, compare, detailed):
     failed = []
     for i, source in enumerate(tests):
-        link.doing = f"{label} {i + 1} ran"
+        link.doing = f"{label} {i + 1} was running"
         compare.mismatch = None
         faults = link.faults
         try:
@@ -1004,11 +1100,16 @@ def _check_reference(spec, names, link):
         return {"total": len(inputs), "failed": [{"index": i, "error": error} for i in range(len(inputs))]}
     failed = []
     for i, args in enumerate(inputs):
-        link.doing = f"reference check {i + 1} ran"
+        link.doing = f"reference check {i + 1} was running"
         try:
-            expected = ("value", plain(reference(*plain(args))))
+            expected = ("value", reference(*plain(args)))
         except Exception as exc:  # noqa: BLE001 - the reference raising is an expected outcome
             expected = ("raised", type(exc))
+        if expected[0] == "value":
+            try:
+                expected = ("value", plain(expected[1]))
+            except Unsendable as exc:
+                return {"total": 1, "failed": [], "error": f"the reference returned a value that is not plain data ({exc})"}
         faults = link.faults
         try:
             actual = ("value", target(*args))
@@ -1027,7 +1128,8 @@ def _check_reference(spec, names, link):
         elif expected[0] == "raised" and actual[0] == "raised":
             want = next(c for c in expected[1].__mro__ if c.__module__ == "builtins")
             if not isinstance(actual[1], want):
-                failed.append({"index": i, "error": f"raised {type(actual[1]).__name__} where the reference raised {want.__name__}"})
+                error = f"raised {type(actual[1]).__name__} where the reference raised {want.__name__}"
+                failed.append({"index": i, "error": error})
         elif actual[0] == "raised":
             failed.append({"index": i, "error": f"raised {type(actual[1]).__name__} where the reference returned a value"})
         else:
@@ -1037,7 +1139,10 @@ def _check_reference(spec, names, link):
 
 def grade(payload, link):
     """Run the tests, the hidden tests and the reference checks against the solution; return the report."""
-    names = link.ready()
+    try:
+        names = link.ready()
+    except Tampered:
+        names = None
     if names is None or type(names) is tuple:
         report = {"stage": "solution", **({"error": names[1]} if names else _end_fields(link.end))}
     else:
@@ -1048,7 +1153,8 @@ def grade(payload, link):
         groups = {}
         for key, label, detailed in (("tests", "test", True), ("hidden", "hidden test", False)):
             if payload[key] and not link.tampered:
-                groups[key] = {"total": len(payload[key]), "failed": _run_tests(payload[key], label, namespace, link, compare, detailed)}
+                failed = _run_tests(payload[key], label, namespace, link, compare, detailed)
+                groups[key] = {"total": len(payload[key]), "failed": failed}
         if payload.get("reference") and not link.tampered:
             groups["reference"] = _check_reference(payload["reference"], names, link)
         report = {"stage": "tests", "groups": groups, "ended": link.report_end()}
@@ -1063,6 +1169,19 @@ def _end_fields(end):
     if "killed" in end:
         return {"exit": -1}
     return {"exit": end["exit"]}
+
+
+def _broken(fd, exc):
+    """Tell the grader the harness in the solution's process broke, and where (ASCII written by hand, no json)."""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    where = f" at {tb.tb_frame.f_code.co_filename}:{tb.tb_lineno}" if tb is not None else ""
+    text = re.sub(r"[^A-Za-z0-9 _.:/-]", "?", f"{type(exc).__name__}{where}")[:200]
+    try:
+        os.write(fd, b'{"broken":"' + text.encode("ascii") + b'"}\n')
+    except OSError:
+        pass
 
 
 def _close_all_but(keep):
@@ -1098,6 +1217,8 @@ def run(payload_fd, emit, isolate):
             _close_all_but({0, 1, 2, to_solution[0], from_solution[1]})
             isolate()
             serve_solution(to_solution[0], from_solution[1])
+        except BaseException as exc:  # noqa: BLE001 - the solution broke the harness: say so on the channel
+            _broken(from_solution[1], exc)
         finally:
             os._exit(EXIT_HARNESS)
     os.close(to_solution[0])

@@ -19,13 +19,17 @@ Order of the layers (each named as :mod:`synthkit.verify.sandbox` names them):
    (reads only below the allowed paths, writes only below the working directory, no TCP,
    no signals or abstract sockets outside), ``seccomp`` (no uid/gid changes, no
    ``AF_UNIX`` sockets, no ptrace, mount, bpf, keyrings, io_uring or new namespaces).
-5. The solution runs, then each test; one line on the result pipe says how they went,
-   and the launcher adds one with pid 1's exit status.
+5. Pid 1 is the grader (``_grading.py``, loaded from its file): it forks the solution's
+   process, which keeps only its two pipes to the grader, enters a nested Landlock domain
+   (no signals to the grader) and runs the solution; then the grader reads the tests from
+   the host's payload pipe and runs them, calling into the solution's process for every
+   use of its names. One line on the result pipe, which only pid 1 holds, says how they
+   went, and the launcher adds one with pid 1's exit status.
 
-Runs start either from ``python -I -S _sandbox_child.py HEXCONFIG`` (one run) or from a
-fork server (``--server FD``) that forks one launcher per request, which saves an
+Runs start either from ``python -I -S _sandbox_child.py HEXCONFIG`` (the layer probe) or
+from a fork server (``--server FD``) that forks one launcher per request, which saves an
 interpreter start per run. Configs and tests travel as ``marshal`` data and reports as
-``repr`` lines, so no module beyond ``ctypes`` is imported.
+``repr`` lines.
 """
 
 import ctypes
@@ -44,6 +48,7 @@ CLONE_NEWNET = 0x40000000
 CLONE_NEWPID = 0x20000000
 
 PR_SET_PDEATHSIG = 1
+PR_SET_DUMPABLE = 4
 PR_CAPBSET_DROP = 24
 PR_SET_SECUREBITS = 28
 PR_SET_NO_NEW_PRIVS = 38
@@ -78,7 +83,8 @@ _DENY = {
             "mount": 165, "umount2": 166, "pivot_root": 155, "chroot": 161, "unshare": 272,
             "setns": 308, "bpf": 321, "keyctl": 250, "add_key": 248, "request_key": 249,
             "perf_event_open": 298, "userfaultfd": 323, "io_uring_setup": 425,
-            "io_uring_enter": 426, "io_uring_register": 427, "process_vm_writev": 311,
+            "io_uring_enter": 426, "io_uring_register": 427, "process_vm_readv": 310,
+            "process_vm_writev": 311,
         },
         41,  # socket
     ),
@@ -90,7 +96,8 @@ _DENY = {
             "mount": 40, "umount2": 39, "pivot_root": 41, "chroot": 51, "unshare": 97,
             "setns": 268, "bpf": 280, "keyctl": 219, "add_key": 217, "request_key": 218,
             "perf_event_open": 241, "userfaultfd": 282, "io_uring_setup": 425,
-            "io_uring_enter": 426, "io_uring_register": 427, "process_vm_writev": 271,
+            "io_uring_enter": 426, "io_uring_register": 427, "process_vm_readv": 270,
+            "process_vm_writev": 271,
         },
         198,  # socket
     ),
@@ -233,6 +240,24 @@ def apply_landlock(read_paths, write_paths):
     return abi
 
 
+def landlock_scope():
+    """Enter a nested Landlock domain that only scopes signals and abstract sockets (ABI 6+).
+
+    A process in it cannot signal, or reach by abstract socket, any process outside it:
+    the solution's process, put in one, cannot signal the grader. Returns whether it could.
+    """
+    abi = landlock_abi()
+    if abi < 6:
+        return False
+    attr = ctypes.create_string_buffer(struct.pack("=QQQ", 0, 0, 0b11), 24)
+    ruleset = _check(_libc.syscall(SYS_LANDLOCK_CREATE_RULESET, attr, ctypes.c_size_t(24), 0), "landlock scope ruleset")
+    try:
+        _check(_libc.syscall(SYS_LANDLOCK_RESTRICT_SELF, ruleset, 0), "landlock_restrict_self (scope)")
+    finally:
+        os.close(ruleset)
+    return True
+
+
 def _bpf_program(arch, denied, socket_nr):
     """Return a seccomp filter: kill on a foreign arch, EPERM for ``denied`` and socket(AF_UNIX)."""
     ld, jeq, jge, ret = 0x20, 0x15, 0x35, 0x06
@@ -282,42 +307,26 @@ def apply_seccomp():
 
 
 # ----------------------------------------------------------------------------- running
-def _describe(exc):
-    text = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-    return text[:500]
+def _load_grading():
+    """Load ``_grading.py`` from beside this file (this script runs with ``-I``: no package to import from)."""
+    import importlib.util
+
+    name = "_synthkit_grading"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, os.path.join(os.path.dirname(os.path.abspath(__file__)), "_grading.py"))
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
 
 
-def run_tests(rfd):
-    """Run ``solution.py`` then each test in ``tests.marshal``; report one line on ``rfd``."""
-    import builtins
-
-    with open("solution.py", encoding="utf-8") as fh:
-        solution = fh.read()
-    with open("tests.marshal", "rb") as fh:
-        tests = marshal.load(fh)
-    namespace = {"__name__": "solution", "__builtins__": builtins}
-
-    def flush_and_emit(obj):
-        for stream in (sys.stdout, sys.stderr):
-            try:
-                stream.flush()
-            except Exception:  # noqa: BLE001, S110 - the solution may have closed or replaced it
-                pass
-        _emit(rfd, obj)
-
+def isolate_solution():
+    """In the solution's process, before the solution runs: die with the grader, and a Landlock domain of its own."""
+    _prctl(PR_SET_PDEATHSIG, signal.SIGKILL, what="prctl(PR_SET_PDEATHSIG)")
     try:
-        exec(compile(solution, "solution.py", "exec"), namespace)  # noqa: S102 - this is the sandbox
-    except BaseException as exc:  # noqa: BLE001 - SystemExit included: the tests never ran
-        flush_and_emit({"stage": "solution", "error": _describe(exc)})
-        os._exit(1)
-    failed = []
-    for i, test in enumerate(tests):
-        try:
-            exec(compile(test, f"<test {i + 1}>", "exec"), namespace)  # noqa: S102
-        except BaseException as exc:  # noqa: BLE001
-            failed.append({"index": i, "test": test[:300], "error": _describe(exc)})
-    flush_and_emit({"stage": "tests", "total": len(tests), "failed": failed})
-    os._exit(1 if failed else 0)
+        landlock_scope()
+    except SetupError:
+        pass  # the outer domain still holds; without scoping, a signal to the grader ends the run unpassed
 
 
 def probe_nproc(limit):
@@ -345,7 +354,7 @@ def probe_nproc(limit):
     return None
 
 
-def child(cfg, state, rfd):
+def child(cfg, state, rfd, pfd):
     """Pid 1 of the sandbox: limits, capabilities, Landlock, seccomp, then the code."""
     allow = set(cfg["allow_missing"])
     _prctl(PR_SET_PDEATHSIG, signal.SIGKILL, what="prctl(PR_SET_PDEATHSIG)")
@@ -376,7 +385,9 @@ def child(cfg, state, rfd):
     # pid 1 of a namespace ignores signals it has no handler for, SIGXCPU from the CPU
     # limit included, so it gets a handler (the hard limit's SIGKILL reaches it anyway)
     signal.signal(signal.SIGXCPU, _on_cpu_limit(rfd))
-    run_tests(rfd)
+    _prctl(PR_SET_DUMPABLE, 0, what="prctl(PR_SET_DUMPABLE)")  # no ptrace or /proc access to the grader
+    _load_grading().run(pfd, lambda report: _emit(rfd, report), isolate_solution)
+    os._exit(0)
 
 
 def _on_cpu_limit(rfd):
@@ -390,8 +401,11 @@ def _on_cpu_limit(rfd):
 LAYERS = ("userns", "netns", "pidns", "nproc", "landlock", "seccomp")
 
 
-def launch(cfg, rfd):
-    """Run one sandbox from this process: namespaces, pid 1, report. Never returns."""
+def launch(cfg, rfd, pfd=None):
+    """Run one sandbox from this process: namespaces, pid 1, report. Never returns.
+
+    ``rfd`` is the report pipe, ``pfd`` the payload pipe with the tests (none for the probe).
+    """
     state = {}
     try:
         if os.geteuid() == 0:
@@ -406,11 +420,13 @@ def launch(cfg, rfd):
         os._exit(EXIT_SETUP)
     if pid == 0:
         try:
-            child(cfg, state, rfd)
+            child(cfg, state, rfd, pfd)
         except SetupError as exc:
             _emit(rfd, {"setup_error": f"sandbox setup: {exc}", "missing": []})
             os._exit(EXIT_SETUP)
         os._exit(EXIT_SETUP)
+    if pfd is not None:
+        os.close(pfd)  # only pid 1 reads the tests
     _, status = os.waitpid(pid, 0)
     if os.WIFSIGNALED(status):
         _emit(rfd, {"signal": os.WTERMSIG(status)})
@@ -420,7 +436,7 @@ def launch(cfg, rfd):
 
 
 def serve(sock_fd):
-    """Fork server: for each request (config + stdout, stderr, result fds), fork a launcher; answer its pid.
+    """Fork server: for each request (config + stdout, stderr, result, payload fds), fork a launcher; answer its pid.
 
     Forking from this warm process skips an interpreter start and the ``ctypes`` import per
     run. It holds nothing but configs (its environment is scrubbed). When the parent closes
@@ -429,11 +445,12 @@ def serve(sock_fd):
     import socket
     import struct
 
+    _load_grading().prepare()  # warm: json, select, the grader and its snapshot, once, not per run
     sock = socket.socket(fileno=sock_fd)
     alive = set()
     while True:
         try:
-            msg, fds, _flags, _addr = socket.recv_fds(sock, 1 << 20, 3)
+            msg, fds, _flags, _addr = socket.recv_fds(sock, 1 << 20, 4)
         except OSError:
             msg, fds = b"", []
         while alive:
@@ -459,13 +476,13 @@ def serve(sock_fd):
             os.setsid()
             os.dup2(fds[0], 1)
             os.dup2(fds[1], 2)
-            rfd = fds[2]
+            rfd, pfd = fds[2], fds[3]
             for fd in fds[:2]:
                 os.close(fd)
             os.environ.clear()
             os.environ.update(cfg["env"])
             os.chdir(cfg["workdir"])
-            launch(cfg, rfd)
+            launch(cfg, rfd, pfd)
         for fd in fds:
             os.close(fd)
         alive.add(pid)

@@ -1,31 +1,23 @@
 """The ``code`` verifier: the response's Python code must pass the record's tests in the sandbox.
+
+The record's tests, hidden tests and reference solution (see :mod:`synthkit.verify.grader`
+for the fields) run in the sandbox's grader process, apart from the solution's; the
+verdict is ``tampered: ...`` when the solution interfered with its grading.
 """
 
 from __future__ import annotations
 
-import ast
 from collections.abc import Sequence
+
 from synthkit.errors import RecordError
 from synthkit.interfaces import Verifier
 from synthkit.records import Record, Verdict
-
+from synthkit.verify.grader import Suite, SuiteError, split_tests
 
 __all__ = [
     "split_tests",
     "CodeVerifier",
 ]
-
-
-def split_tests(tests: str | Sequence[str]) -> list[str]:
-    """Return the tests as separate statements (a multi-line string is split at top-level statements)."""
-    if not isinstance(tests, str):
-        return [str(t) for t in tests]
-    try:
-        tree = ast.parse(tests)
-    except SyntaxError:
-        return [tests]
-    parts = [ast.get_source_segment(tests, node) for node in tree.body]
-    return [p for p in parts if p] or [tests]
 
 
 class CodeVerifier(Verifier):
@@ -34,6 +26,15 @@ class CodeVerifier(Verifier):
     Args:
         tests_field: the data field with the tests: Python statements (usually ``assert``),
             a list of them or one string of several.
+        hidden_tests_field: the field with hidden tests (same form; never quoted in a reason).
+        reference_field: the field with a reference solution's source, compared with the
+            solution on the inputs in ``inputs_field`` (argument lists, or Python source
+            defining ``inputs(rng)``), calling the function named in ``entry_point_field``
+            (default: the reference's only top-level function).
+        inputs_field: see ``reference_field``.
+        entry_point_field: see ``reference_field``.
+        examples: at most this many generated inputs per record.
+        rel_tol: the relative tolerance of floats compared with the reference's.
         wall: wall-clock seconds of each run (see :class:`~synthkit.verify.sandbox.Limits`).
         cpu: CPU seconds per process of each run.
         memory_mb: memory limit of each run, in MB.
@@ -54,6 +55,12 @@ class CodeVerifier(Verifier):
         self,
         *,
         tests_field: str = "tests",
+        hidden_tests_field: str = "hidden_tests",
+        reference_field: str = "reference",
+        inputs_field: str = "inputs",
+        entry_point_field: str = "entry_point",
+        examples: int = 100,
+        rel_tol: float = 1e-9,
         wall: float = 10.0,
         cpu: int = 5,
         memory_mb: int = 1024,
@@ -65,7 +72,15 @@ class CodeVerifier(Verifier):
     ) -> None:
         from synthkit.verify.sandbox import Limits, Sandbox
 
-        self.tests_field = tests_field
+        self.fields = {
+            "tests_field": tests_field,
+            "hidden_field": hidden_tests_field,
+            "reference_field": reference_field,
+            "inputs_field": inputs_field,
+            "entry_point_field": entry_point_field,
+        }
+        self.examples = examples
+        self.rel_tol = rel_tol
         self.block = block
         self.sandbox = Sandbox(
             Limits(wall=wall, cpu=cpu, memory=memory_mb * 2**20, processes=processes),
@@ -77,14 +92,15 @@ class CodeVerifier(Verifier):
     async def verify(self, record: Record) -> Verdict:
         from synthkit.verify.sandbox import SandboxUnavailable, extract_code
 
-        tests = record.data.get(self.tests_field)
-        if not tests:
-            return Verdict(self.name, False, f"the record has no tests in {self.tests_field!r} (Python assert statements)")
+        try:
+            suite = Suite.from_record(record, examples=self.examples, rel_tol=self.rel_tol, **self.fields)
+        except SuiteError as exc:
+            return Verdict(self.name, False, str(exc))
         if not record.response:
             return Verdict(self.name, False, "the record has no response to run")
         code = extract_code(record.response, block=self.block)
         try:
-            result = await self.sandbox.run(code, split_tests(tests))
+            result = await self.sandbox.run(code, suite)
         except SandboxUnavailable as exc:
             raise RecordError(str(exc), kind="sandbox") from None
         score = 1 - result.tests_failed / result.tests_total if result.tests_total else 0.0

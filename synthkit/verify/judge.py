@@ -9,6 +9,7 @@ from typing import Any
 from synthkit.interfaces import PromptTemplate, Swap, Teacher, Verifier, copy_with
 from synthkit.plugins import resolve
 from synthkit.records import Record, Verdict
+from synthkit.verify.quoting import quote_record, with_note, without_quotes
 
 
 __all__ = [
@@ -56,6 +57,8 @@ class JudgeVerifier(Verifier):
         params: sampling parameters (default temperature 0).
 
     The verdict's score is the judge's score; its reason is the score and the judge's reasons.
+    The task and the response are quoted in the prompt (:mod:`~synthkit.verify.quoting`), so
+    instructions written inside them are material to grade, not instructions to the judge.
     """
 
     name = "judge"
@@ -82,15 +85,21 @@ class JudgeVerifier(Verifier):
     async def verify(self, record: Record) -> Verdict:
         if record.response is None:
             return Verdict(self.name, False, "the record has no response to judge")
-        messages = self.template.render(record)
+        messages = self.messages(record)
         reply = (await self.teacher.complete(messages, self.params, n=1))[0].text
-        score = parse_score(reply, scale=self.scale)
-        reasons = " ".join(re.sub(r"(?im)^\W*score\W.*$", "", reply).split())[:400]
+        own = without_quotes(reply)  # a score inside quoted text the judge echoes is not its score
+        score = parse_score(own, scale=self.scale)
+        reasons = " ".join(re.sub(r"(?im)^\W*score\W.*$", "", own).split())[:400]
         if score is None:
             return Verdict(self.name, False, f"the judge's reply has no score: {reply[:200]!r}")
         ok = score >= self.threshold
         rel = ">=" if ok else "<"
         return Verdict(self.name, ok, f"judge score {score:g}/{self.scale} {rel} {self.threshold:g}: {reasons}", score)
+
+    def messages(self, record: Record) -> list[dict[str, str]]:
+        """The judge's prompt for ``record``: the template rendered with the task and the response quoted."""
+        quoted, tags = quote_record(record)
+        return with_note(self.template.render(quoted), tags)
 
     async def aclose(self) -> None:
         await self.teacher.aclose()

@@ -10,7 +10,7 @@ from synthkit.records import Record, Verdict
 
 
 __all__ = [
-    "normalise_quote",
+    "normalize_quote",
     "QuoteVerifier",
 ]
 
@@ -18,7 +18,7 @@ __all__ = [
 _QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u00a0": " "})
 
 
-def normalise_quote(text: str) -> str:
+def normalize_quote(text: str) -> str:
     """Casefold, NFKC, straighten quote marks, collapse whitespace, trim outer quotes and dots."""
     t = unicodedata.normalize("NFKC", text).translate(_QUOTES).casefold()
     t = " ".join(t.split())
@@ -67,10 +67,10 @@ class QuoteVerifier(Verifier):
         empty = [k for k in ("question", "answer", "quote") if not str(fields.get(k) or "").strip()]
         if empty:
             return Verdict(self.name, False, f"empty or missing {', '.join(empty)}")
-        quote = normalise_quote(str(fields["quote"]))
+        quote = normalize_quote(str(fields["quote"]))
         if len(quote) < self.min_quote_chars:
             return Verdict(self.name, False, f"quote {fields['quote']!r} is shorter than {self.min_quote_chars} characters")
-        if quote not in normalise_quote(chunk):
+        if quote not in normalize_quote(chunk):
             shown = str(fields["quote"])[:120]
             return Verdict(self.name, False, f"quote {shown!r} does not occur in its chunk")
         return Verdict(self.name, True, "the quote occurs in its chunk")

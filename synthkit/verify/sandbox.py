@@ -26,6 +26,16 @@ scrubbed environment (no inherited variables), and a temporary working directory
 is deleted afterwards. When a layer is missing, :class:`Sandbox` refuses to run, naming
 the layer, unless the caller opts out of it with ``allow_missing``.
 
+Inside, the solution and its grading are apart (``_grading.py``): pid 1 is the grader; it
+forks the solution's process, which holds only two pipes to the grader (not the report
+pipe, not the tests), enters a Landlock domain of its own and runs the solution. The
+grader then reads the :class:`~synthkit.verify.grader.Suite` from a pipe of its own and
+runs the tests in its interpreter; every use of the solution's names is a request to the
+solution's process, answered with plain data (type-tagged JSON) that the grader compares,
+type-strictly. What the solution writes on its pipe that is not such an answer, and what
+its process notices it doing to itself (replacing builtins, an ``__eq__`` that equals
+anything...), makes the run ``tampered``.
+
 Example:
     >>> sb = Sandbox(Limits(wall=5))
     >>> sb.run_sync("def add(a, b):\\n    return a + b", ["assert add(1, 2) == 3"]).passed
@@ -36,6 +46,7 @@ from __future__ import annotations
 
 import ast
 import asyncio
+import fcntl
 import functools
 import marshal
 import os
@@ -58,6 +69,7 @@ from typing import Any
 import attrs
 
 from synthkit.errors import SynthkitError
+from synthkit.verify.grader import Reference, Suite, summarize
 
 __all__ = ["LAYERS", "Limits", "RunResult", "Sandbox", "SandboxUnavailable", "probe_layers", "extract_code"]
 
@@ -104,9 +116,10 @@ class RunResult:
     Attributes:
         status: ``"passed"``, ``"failed"`` (a test or the solution raised), ``"timeout"``,
             ``"cpu"`` (CPU limit), ``"memory"`` (memory limit), ``"crashed"`` (killed by a
-            signal or exited before the tests finished).
+            signal or exited before the tests finished), ``"tampered"`` (the solution
+            interfered with its grading; ``reason`` starts ``tampered:``).
         reason: one line saying why, naming the limit or the failing test.
-        tests_total: how many tests there were.
+        tests_total: how many checks there were (tests, hidden tests, reference checks).
         tests_failed: how many failed (all of them when the tests never ran).
         exit_code: the sandboxed process's exit code, if it exited.
         signal: the signal that killed it, if one did.
@@ -114,6 +127,7 @@ class RunResult:
         stderr: the start of its standard error.
         duration: wall-clock seconds, process start to last byte.
         workdir: the temporary directory it ran in (deleted by now).
+        tampered: what was seen when the solution interfered with its grading.
     """
 
     status: str
@@ -126,6 +140,7 @@ class RunResult:
     stderr: str = ""
     duration: float = 0.0
     workdir: str = ""
+    tampered: tuple[str, ...] = ()
 
     @property
     def passed(self) -> bool:
@@ -377,22 +392,56 @@ _HINTS = (
 )
 
 
+def _failures_ok(failed: Any) -> bool:
+    return isinstance(failed, list) and all(
+        isinstance(f, dict) and isinstance(f.get("index"), int) and isinstance(f.get("error"), str) for f in failed
+    )
+
+
 def _well_formed(line: dict[str, Any]) -> bool:
-    """Whether a report line has the shape the harness writes."""
+    """Whether a report line has the shape the grader (pid 1) writes."""
+    if not isinstance(line.get("tampered"), list) or not all(isinstance(t, str) for t in line["tampered"]):
+        return False
     if line.get("stage") == "solution":
-        return isinstance(line.get("error"), str)
+        return any(isinstance(line.get(k), t) for k, t in (("error", str), ("exit", int), ("signal", int)))
     if line.get("stage") == "tests":
-        failed = line.get("failed")
-        return (
-            isinstance(line.get("total"), int)
-            and isinstance(failed, list)
-            and all(
-                isinstance(f, dict) and isinstance(f.get("index"), int) and isinstance(f.get("test"), str)
-                and isinstance(f.get("error"), str)
-                for f in failed
-            )
-        )
+        groups = line.get("groups")
+        return isinstance(groups, dict) and all(
+            isinstance(g, dict) and isinstance(g.get("total"), int) and _failures_ok(g.get("failed"))
+            for g in groups.values()
+        ) and (line.get("ended") is None or isinstance(line["ended"], dict))
     return False
+
+
+def _prefill(fd: int, payload: bytes) -> bytes:
+    """Write what fits of ``payload`` into the pipe now, without blocking; return the rest.
+
+    The bytes wait in the kernel's pipe buffer: pid 1 reads them after it has forked the
+    solution's process, which closes its copy of the pipe before the solution runs.
+    """
+    if len(payload) > 2**16:
+        try:
+            fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, min(len(payload), 2**20))
+        except OSError:
+            pass  # the default 64 KiB; the rest goes in a thread
+    os.set_blocking(fd, False)
+    try:
+        written = os.write(fd, payload)
+    except BlockingIOError:
+        written = 0
+    os.set_blocking(fd, True)
+    return payload[written:]
+
+
+def _write_rest(fd: int, rest: bytes) -> None:
+    try:
+        view = memoryview(rest)
+        while view:
+            view = view[os.write(fd, view) :]
+    except BrokenPipeError:
+        pass  # the grader is gone; the report says why
+    finally:
+        os.close(fd)
 
 
 class Sandbox:
@@ -456,31 +505,42 @@ class Sandbox:
             self._sem_loop = loop
         return self._sem
 
-    def run_sync(self, code: str, tests: Sequence[str]) -> RunResult:
+    def run_sync(
+        self, code: str, tests: Sequence[str] | str | Suite, *, hidden: Sequence[str] = (), reference: Reference | None = None
+    ) -> RunResult:
         """Run :meth:`run` to completion from synchronous code."""
-        return _run_coro(self.run(code, tests))
+        return _run_coro(self.run(code, tests, hidden=hidden, reference=reference))
 
-    async def run(self, code: str, tests: Sequence[str] | str) -> RunResult:
-        """Run ``code``, then each test statement, in a fresh sandbox.
+    async def run(
+        self, code: str, tests: Sequence[str] | str | Suite, *, hidden: Sequence[str] = (), reference: Reference | None = None
+    ) -> RunResult:
+        """Run ``code`` in a fresh sandbox and grade it on its tests.
 
         Args:
             code: the solution's source.
-            tests: Python statements (usually ``assert``), each run after the solution in
-                its namespace; a single string is one test.
+            tests: Python statements (usually ``assert``) run after the solution, with its
+                names in scope, in the grader's process; a single string is one test. Or a
+                whole :class:`~synthkit.verify.grader.Suite`.
+            hidden: hidden tests, run after them (named by number only in a reason).
+            reference: a reference solution compared with the solution on its inputs.
+
+        Raises:
+            SuiteError: there is nothing to grade with.
         """
         if isinstance(tests, str):
             tests = [tests]
+        suite = tests if isinstance(tests, Suite) else Suite(tuple(tests), tuple(hidden), reference)
         async with self._semaphore():
-            return await self._run(code, list(tests))
+            return await self._run(code, suite)
 
-    async def _run(self, code: str, tests: list[str]) -> RunResult:
+    async def _run(self, code: str, suite: Suite) -> RunResult:
         lim = self.limits
+        payload = suite.payload()
         workdir = tempfile.mkdtemp(prefix="synthkit-sandbox-")
         start = time.monotonic()
         timed_out = False
         try:
             Path(workdir, "solution.py").write_text(code, encoding="utf-8")
-            Path(workdir, "tests.marshal").write_bytes(marshal.dumps([str(t) for t in tests]))
             cfg = {
                 "workdir": workdir,
                 "env": _scrubbed_env(workdir),
@@ -490,15 +550,23 @@ class Sandbox:
                 "write_paths": [workdir, *_DEVICES_RW],
             }
             pipes = [os.pipe() for _ in range(3)]
+            tests_r, tests_w = os.pipe()  # the tests go to pid 1 only, read after the solution's process has forked
+            rest = _prefill(tests_w, payload)
+            if not rest:  # all of it waits in the pipe: pid 1 reads it, then EOF, without waiting for us
+                os.close(tests_w)
             try:
-                pid = await asyncio.to_thread(self._server.launch, marshal.dumps(cfg), [w for _, w in pipes])
+                pid = await asyncio.to_thread(self._server.launch, marshal.dumps(cfg), [w for _, w in pipes] + [tests_r])
             except BaseException:
                 for r, _ in pipes:
                     os.close(r)
+                if rest:
+                    os.close(tests_w)
                 raise
             finally:
                 for _, w in pipes:
                     os.close(w)
+                os.close(tests_r)
+            writer = asyncio.ensure_future(asyncio.to_thread(_write_rest, tests_w, rest)) if rest else None
             readers = [await _pipe_reader(r) for r, _ in pipes]
             out_r, err_r, rep_r = (rd for rd, _ in readers)
             # every process of the sandbox holds these pipes: EOF on all three means all are gone
@@ -518,11 +586,13 @@ class Sandbox:
             finally:
                 for _, transport in readers:
                     transport.close()
+                if writer is not None:
+                    await writer
         finally:
             await asyncio.to_thread(_rmtree, workdir)
         duration = time.monotonic() - start
         return self._interpret(
-            _parse_report(report), timed_out, len(tests), out.decode(errors="replace"), err.decode(errors="replace"),
+            _parse_report(report), timed_out, suite, out.decode(errors="replace"), err.decode(errors="replace"),
             duration, workdir,
         )
 
@@ -531,56 +601,75 @@ class Sandbox:
         self._server.close()
 
     def _interpret(
-        self, lines: list[dict[str, Any]], timed_out: bool, n: int, out: str, err: str, duration: float, workdir: str
+        self, lines: list[dict[str, Any]], timed_out: bool, suite: Suite, out: str, err: str, duration: float, workdir: str
     ) -> RunResult:
         lim = self.limits
-        common = {"stdout": out, "stderr": err, "duration": duration, "workdir": workdir, "tests_total": n}
-        # pid 1 reports the tests; the launcher writes pid 1's exit status last. The code
-        # could write lines of its own on the report pipe, so each is checked for shape.
+        n = suite.size
+        common: dict[str, Any] = {"stdout": out, "stderr": err, "duration": duration, "workdir": workdir, "tests_total": n}
+        # Only pid 1 (the grader) and the launcher hold the report pipe: the grader writes one
+        # report, the launcher pid 1's exit status last.
         report = next((x for x in lines if _well_formed(x)), None)
         setup = next((x for x in lines if isinstance(x.get("setup_error"), str)), None)
         if setup is not None and report is None:
             msg = f"the sandbox could not start: {setup['setup_error']}"
             raise SandboxUnavailable(msg)
-        code = next((x["exit"] for x in reversed(lines) if isinstance(x.get("exit"), int)), None)
-        sig = next((x["signal"] for x in lines if isinstance(x.get("signal"), int)), None)
+        code = next((x["exit"] for x in reversed(lines) if isinstance(x.get("exit"), int) and "stage" not in x), None)
+        sig = next((x["signal"] for x in lines if isinstance(x.get("signal"), int) and "stage" not in x), None)
         common |= {"exit_code": code, "signal": sig, "tests_failed": n}
         if timed_out:
             return RunResult("timeout", f"wall-clock timeout after {lim.wall:g} s; the whole process group was killed", **common)
+        if report is not None and report["tampered"]:
+            seen = report["tampered"]
+            more = f" (and {len(seen) - 3} more)" if len(seen) > 3 else ""
+            return RunResult("tampered", "tampered: " + "; ".join(seen[:3]) + more, tampered=tuple(seen), **common)
         if sig is not None:
-            try:
-                name = signal.Signals(sig).name
-            except ValueError:
-                name = f"signal {sig}"
-            if sig == signal.SIGXCPU:
-                return RunResult("cpu", f"CPU time limit of {lim.cpu} s exceeded (killed by {name})", **common)
-            if sig == signal.SIGKILL:
-                why = "the CPU time hard limit or the kernel's out-of-memory killer"
-                return RunResult("crashed", f"killed by SIGKILL ({why})", **common)
-            return RunResult("crashed", f"killed by {name}", **common)
+            return self._killed(sig, "", common)
         if report is None:
             tail = err.strip().splitlines()[-1:] or ["(no stderr)"]
             return RunResult(
                 "crashed", f"the program exited with code {code} before the tests finished; stderr: {tail[0][:300]}", **common
             )
         if report["stage"] == "solution":
-            error = report["error"]
-            status_name, hint = self._hint(error)
-            return RunResult(status_name, f"the solution raised {error}{hint} before the tests ran", **common)
-        failed = report["failed"]
-        common["tests_failed"] = len(failed)
+            if "error" in report:
+                status_name, hint = self._hint(report["error"])
+                return RunResult(status_name, f"the solution raised {report['error']}{hint} before the tests ran", **common)
+            if "signal" in report:
+                return self._killed(report["signal"], "", common)
+            tail = err.strip().splitlines()[-1:] or ["(no stderr)"]
+            why = f"the program exited with code {report['exit']} before the tests finished; stderr: {tail[0][:300]}"
+            return RunResult("crashed", why, **common)
+        total, failed, reason, first = summarize(report["groups"], suite)
+        common |= {"tests_total": total, "tests_failed": failed}
+        ended = report["ended"]
+        if ended is not None:
+            during = f" while {ended.get('during', 'the tests ran')}"
+            if isinstance(ended.get("signal"), int):
+                return self._killed(ended["signal"], during, common)
+            if ended.get("exit") == 0:
+                why = (
+                    f"tampered: the solution's process exited with status 0{during}, which only code that steps "
+                    f"around the harness does (os._exit, a signal handler, __del__)"
+                )
+                return RunResult("tampered", why, tampered=(why[len("tampered: ") :],), **common)
         if not failed and code == 0:
-            return RunResult("passed", f"{n}/{n} tests passed", **common)
+            return RunResult("passed", reason, **common)
         if not failed:
-            return RunResult("crashed", f"the tests passed but the program exited with code {code}", **common)
-        first = failed[0]
-        status_name, hint = self._hint(first["error"])
-        test = " ".join(first["test"].split())[:200]
-        return RunResult(
-            status_name,
-            f"{len(failed)}/{n} tests failed; first: test {first['index'] + 1} `{test}` raised {first['error']}{hint}",
-            **common,
-        )
+            return RunResult("crashed", f"the tests passed but the grader exited with code {code}", **common)
+        status_name, hint = self._hint(first or "")
+        return RunResult(status_name, reason + hint, **common)
+
+    def _killed(self, sig: int, during: str, common: dict[str, Any]) -> RunResult:
+        lim = self.limits
+        try:
+            name = signal.Signals(sig).name
+        except ValueError:
+            name = f"signal {sig}"
+        if sig == signal.SIGXCPU:
+            return RunResult("cpu", f"CPU time limit of {lim.cpu} s exceeded (killed by {name}){during}", **common)
+        if sig == signal.SIGKILL:
+            why = "the CPU time hard limit or the kernel's out-of-memory killer"
+            return RunResult("crashed", f"killed by SIGKILL ({why}){during}", **common)
+        return RunResult("crashed", f"killed by {name}{during}", **common)
 
     def _hint(self, error: str) -> tuple[str, str]:
         lim = self.limits

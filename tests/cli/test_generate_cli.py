@@ -62,7 +62,7 @@ def test_failures_file_has_kind_and_attempts(openai_server, tmp_path):
     openai_server.configure(fault_script=lambda m: "404" if "7" in m[-1]["content"] else ("503" if "3" in m[-1]["content"] else None))
     src = write_inputs(tmp_path / "in.jsonl", 20)
     out, fail = tmp_path / "out.jsonl", tmp_path / "fail.jsonl"
-    res = run_cli([str(src), "-o", str(out), "--failures", str(fail), "--model", "m", "--base-url", openai_server.url, "--max-attempts", "3"])
+    res = run_cli([str(src), "-o", str(out), "--failures", str(fail), "--model", "m", "--base-url", openai_server.url, "--max-attempts", "3", "--max-failure-rate", "0.5"])
     assert res.exit_code == 0, res.output
     failed = {r["prompt"]: r["reject"] for r in read_jsonl(fail)}
     assert failed["question 7"]["kind"] == "http_404" and failed["question 7"]["attempts"] == 1

@@ -8,7 +8,7 @@ import re
 import pytest
 
 import synthkit as sk
-from synthkit.verify.quote import QuoteVerifier, normalise_quote
+from synthkit.verify.quote import QuoteVerifier, normalize_quote
 from synthkit.generators.chunking import chunk_documents, chunk_text
 from synthkit.errors import TemplateError
 from synthkit.hookspecs import hookimpl
@@ -268,7 +268,7 @@ async def test_quote_verifier():
     empty = Record.create(response=json.dumps({"question": "", "answer": "x", "quote": "Peru and Colombia"}), data={"chunk": chunk})
     assert (await v.verify(empty)).reason == "empty or missing question"
     assert "not a JSON object" in (await v.verify(Record.create(response="Brazil", data={"chunk": chunk}))).reason
-    assert normalise_quote(" \u201cHello\u201d  World. ") == 'hello" world'
+    assert normalize_quote(" \u201cHello\u201d  World. ") == 'hello" world'
 
 
 def test_doc_qa_end_to_end(openai_server, tmp_path):

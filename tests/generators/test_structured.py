@@ -87,7 +87,7 @@ def test_retry_feeds_the_error_back(openai_server, tmp_path):
         return json.dumps({**RECIPE, "difficulty": "medium"})
 
     openai_server.configure(reply=reply)
-    step = Structured(_teacher(openai_server), Recipe, retries=2)
+    step = Structured(_teacher(openai_server), Recipe, attempts=3)
     summary = sk.Pipeline([Record.create(prompt="A recipe for toast")]).step(step).run(sink=tmp_path / "out.jsonl")
     assert summary.kept == 1
     out = json.loads((tmp_path / "out.jsonl").read_text())
@@ -105,7 +105,7 @@ def test_retry_feeds_the_error_back(openai_server, tmp_path):
 def test_retries_are_bounded_and_the_raw_text_lands_in_the_reject(openai_server, tmp_path):
     """A teacher that never complies is asked retries+1 times; the reject keeps the raw text and the error."""
     openai_server.configure(reply=lambda m: "I'd rather write prose.")
-    step = Structured(_teacher(openai_server), {"type": "object", "required": ["a"]}, retries=1)
+    step = Structured(_teacher(openai_server), {"type": "object", "required": ["a"]}, attempts=2)
     summary = sk.Pipeline([Record.create(prompt="Give JSON")]).step(step).run(sink=tmp_path / "o.jsonl", rejects=tmp_path / "r.jsonl")
     assert summary.kept == 0 and openai_server.request_count == 2
     line = json.loads((tmp_path / "r.jsonl").read_text())

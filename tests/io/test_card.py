@@ -172,7 +172,7 @@ def test_sections_reflect_the_run(procedural_run, tmp_path):
     assert number(cost[3]) == sum(r["lineage"]["usage"]["prompt_tokens"] for r in everything)
     assert number(cost[4]) == sum(r["lineage"]["usage"]["completion_tokens"] for r in everything)
     assert cost[5] == "unknown"  # the procedural teacher records no price, and none is invented
-    assert "$ synthkit card data.jsonl -o README.md --rejects rejects.jsonl" in card
+    assert f"$ synthkit card data.jsonl -o {out} --rejects rejects.jsonl" in card  # the real -o
     assert "synthkit-procedural" in section(card, "Reproduce")
 
 
@@ -198,11 +198,17 @@ def test_without_rejects_the_card_says_pass_rates_cover_kept_records_only(proced
 
 
 def test_the_card_is_deterministic(procedural_run, tmp_path):
-    """The same inputs give byte-identical cards, whatever the output file is called."""
+    """The same inputs give byte-identical cards; only the Reproduce section's -o names each card's own file."""
     a, b = tmp_path / "a.md", tmp_path / "b" / "README.md"
     for out in (a, b):
         assert run_card(procedural_run["data"], "-o", out, "--rejects", procedural_run["rejects"], "--license", "mit").exit_code == 0
-    assert a.read_bytes() == b.read_bytes()
+    assert a.read_text().replace(str(a), "OUT") == b.read_text().replace(str(b), "OUT")
+    again = tmp_path / "again.md"
+    assert run_card(procedural_run["data"], "-o", a, "--rejects", procedural_run["rejects"], "--license", "mit").exit_code == 0
+    assert run_card(procedural_run["data"], "-o", a, "--rejects", procedural_run["rejects"], "--license", "mit").exit_code == 0
+    again.write_bytes(a.read_bytes())
+    assert run_card(procedural_run["data"], "-o", a, "--rejects", procedural_run["rejects"], "--license", "mit").exit_code == 0
+    assert a.read_bytes() == again.read_bytes()
 
 
 def test_cost_and_failures_from_the_fake_openai_server(openai_server, tmp_path, monkeypatch):

@@ -324,3 +324,24 @@ def test_the_card_names_the_commands_that_made_the_data_and_its_real_output(open
     text = (tmp_path / "cards" / "CARD.md").read_text()
     assert "$ " + commands[0] in text and "$ " + commands[1] in text
     assert "-o " + str(tmp_path / "cards" / "CARD.md") in text
+    assert "-o " not in commands[0] and "--api-key" not in commands[0]
+
+
+def test_the_card_counts_every_request_of_a_multi_step_pipeline_once(openai_server, tmp_path):
+    """Self-instruct then answer: the card's requests and tokens are the server's, each request once (fan-out included)."""
+    from synthkit.generators.self_instruct import SelfInstruct
+    from synthkit.io.card import collect
+
+    openai_server.configure(reply=lambda messages: "1. task one\n2. task two\n3. task three" if "new" in messages[-1]["content"] else "an answer")
+    instruct = SelfInstruct(teacher(openai_server, model="gpt-4o"), seeds=["write a haiku", "sum two numbers"], examples=1)
+    pipeline = sk.Pipeline(SelfInstruct.rounds(4)).step(instruct).generate(teacher(openai_server, model="gpt-4o-mini"))
+    summary = pipeline.run(tmp_path / "out.jsonl")
+    assert summary.kept == 12  # 4 requests x 3 tasks, each answered
+    stats = collect(tmp_path / "out.jsonl")
+    by_model = {model: c.requests for (_, model), c in stats.costs.items()}
+    assert by_model == {"gpt-4o": 4, "gpt-4o-mini": 12}
+    assert sum(c.requests for c in stats.costs.values()) == openai_server.counts["ok"] == 16
+    served = sum(r.body is not None for r in openai_server.requests)
+    assert served == 16
+    spend = {s.model: s.requests for s in summary.spend}
+    assert spend == by_model  # the summary and the card read the same numbers

@@ -290,7 +290,7 @@ def test_a_missing_layer_is_refused_unless_allowed(tmp_path):
 
 
 def test_junk_on_the_report_pipe_does_not_confuse_the_verdict(sandbox):
-    """Malformed lines written by the code on every open pipe are ignored; the real report decides."""
+    """Lines the code writes on every pipe it holds never reach the report: the grader sees them as tampering."""
     code = textwrap.dedent(
         """
         import os, stat
@@ -303,5 +303,5 @@ def test_junk_on_the_report_pipe_does_not_confuse_the_verdict(sandbox):
         """
     )
     r = sandbox.run_sync(code, ["assert 1 == 2"])
-    assert r.status == "failed"
-    assert r.reason == "1/1 tests failed; first: test 1 `assert 1 == 2` raised AssertionError"
+    assert r.status == "tampered" and not r.passed
+    assert r.reason.startswith("tampered: the solution's process wrote \"{'stage': 'tests'}\" on the grader's channel")

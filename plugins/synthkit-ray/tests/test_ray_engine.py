@@ -163,6 +163,9 @@ def test_unpicklable_step_is_refused_with_the_fix(tmp_path):
 
 
 def _read(path: Path) -> list[dict]:
+    """The lines of a JSONL file; a rejects file is only created when something is rejected."""
+    if not path.exists():
+        return []
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
@@ -186,7 +189,8 @@ def test_budget_is_one_for_the_whole_cluster(tmp_path, openai_server):
     # as locally: what finished before the stop, in input order; records not started are written nowhere
     assert [r["prompt"] for r in kept] == prompts[: len(kept)]
     assert _read(tmp_path / "rej.jsonl") == [] and summary.n_dropped == summary.n_failed == 0
-    assert summary.inputs == 300 and summary.inputs - summary.kept > 0 and not summary.balanced
+    # the source streams: inputs are the records read before the stop (more than were kept), not the whole file
+    assert summary.kept < summary.inputs <= 300 and not summary.balanced
     # the teacher on the driver holds the run's totals, from every actor
     assert sum(costs) <= teacher.cost.spent <= budget and teacher.cost.reserved == 0
     assert teacher.stats.cost_usd == teacher.cost.spent
@@ -208,9 +212,9 @@ def test_cli_generate_budget_on_ray_stops_and_reports_like_local(tmp_path, ray_c
             args += ["--engine-option", "actors=2", "--engine-option", "block_size=16"]
         proc = subprocess.run(args, capture_output=True, text=True, env=env, timeout=240, check=False)
         assert proc.returncode == 3, proc.stderr
-        assert "stopped: budget of $0.0001 reached" in proc.stderr
-        cost_line = next(line for line in proc.stderr.splitlines() if line.startswith("cost: $"))
-        spent, requests = float(cost_line.split("$")[1].split()[0]), int(cost_line.split(" for ")[1].split()[0])
+        assert "stopped early: budget of $0.0001 reached" in proc.stderr
+        cost_line = next(line for line in proc.stderr.splitlines() if line.startswith("  cost     openai gpt-4o-mini: "))
+        spent, requests = float(cost_line.split("$")[1].split()[0]), int(cost_line.split(": ")[1].split()[0])
         kept = _read(out)
         assert 0 < len(kept) <= requests and spent <= 0.0001
         assert sum(r["lineage"]["usage"]["cost_usd"] for r in kept) <= spent + 5e-7  # the CLI prints 6 decimals
