@@ -21,7 +21,7 @@ import attrs
 
 from synthkit.errors import BudgetExceeded
 
-__all__ = ["CostEstimate", "CostMeter", "Price", "estimate_tokens", "price_map", "price_of"]
+__all__ = ["CostEstimate", "CostMeter", "Price", "estimate_tokens", "price_map", "price_of", "spent"]
 
 _PRICE_FILE = "model_prices_and_context_window_backup.json"
 
@@ -235,3 +235,23 @@ class CostMeter:
         cost = self.price.cost(prompt_tokens, completion_tokens)
         self.spent += cost
         return cost
+
+
+def spent(teacher: Any, completions: Sequence[Any]) -> dict[str, Any] | None:
+    """What ``completions`` of ``teacher`` used, for a verdict's ``cost`` (``None`` when nothing was paid).
+
+    Cached completions were paid for in an earlier run and count as they were recorded.
+    """
+    prompt = sum(c.usage.prompt_tokens for c in completions)
+    completion = sum(c.usage.completion_tokens for c in completions)
+    dollars = [c.usage.cost_usd for c in completions if c.usage.cost_usd is not None]
+    if not (prompt or completion or dollars):
+        return None
+    model = next((c.model for c in completions if c.model), None) or teacher.model
+    return {
+        "teacher": teacher.name,
+        "model": model,
+        "prompt_tokens": prompt,
+        "completion_tokens": completion,
+        "cost_usd": sum(dollars) if dollars else None,
+    }

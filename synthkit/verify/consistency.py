@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 from synthkit.interfaces import PromptTemplate, Swap, Teacher, Verifier, copy_with
 from synthkit.plugins import resolve
+from synthkit.teachers.cost import spent
 from synthkit.templates.render import messages_for
 from synthkit.records import Record, Verdict
 
@@ -71,17 +72,18 @@ class SelfConsistencyVerifier(Verifier):
         from synthkit.verify.math import final_answer
 
         completions = await self.teacher.complete(messages_for(record, self.template, question_only=True), self.params, n=self.k)
+        cost = spent(self.teacher, completions)
         samples = [c.text for c in completions]
         answers = [final_answer(s) for s in samples]
         if record.response is not None:
             reference = final_answer(record.response)
             if reference is None:
-                return Verdict(self.name, False, "no final answer found in the response", 0.0)
+                return Verdict(self.name, False, "no final answer found in the response", 0.0, cost=cost)
             source = "the response's final answer"
         else:
             counts = collections.Counter(a for a in answers if a is not None)
             if not counts:
-                return Verdict(self.name, False, f"none of the {self.k} samples has a final answer", 0.0)
+                return Verdict(self.name, False, f"none of the {self.k} samples has a final answer", 0.0, cost=cost)
             reference = counts.most_common(1)[0][0]
             source = "the most common sampled answer"
         agree = sum(self._same(reference, s) for s in samples)
@@ -93,6 +95,7 @@ class SelfConsistencyVerifier(Verifier):
             ok,
             f"{agree}/{len(samples)} samples agree with {source} {reference!r} ({share:.0%} {rel} {self.q:.0%})",
             share,
+            cost=cost,
         )
 
     async def aclose(self) -> None:

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 from synthkit.interfaces import PromptTemplate, Swap, Teacher, Verifier, copy_with
 from synthkit.plugins import resolve
+from synthkit.teachers.cost import spent
 from synthkit.records import Record, Verdict
 from synthkit.verify.quoting import quote_record, with_note, without_quotes
 
@@ -86,15 +87,17 @@ class JudgeVerifier(Verifier):
         if record.response is None:
             return Verdict(self.name, False, "the record has no response to judge")
         messages = self.messages(record)
-        reply = (await self.teacher.complete(messages, self.params, n=1))[0].text
+        completions = await self.teacher.complete(messages, self.params, n=1)
+        cost = spent(self.teacher, completions)
+        reply = completions[0].text
         own = without_quotes(reply)  # a score inside quoted text the judge echoes is not its score
         score = parse_score(own, scale=self.scale)
         reasons = " ".join(re.sub(r"(?im)^\W*score\W.*$", "", own).split())[:400]
         if score is None:
-            return Verdict(self.name, False, f"the judge's reply has no score: {reply[:200]!r}")
+            return Verdict(self.name, False, f"the judge's reply has no score: {reply[:200]!r}", cost=cost)
         ok = score >= self.threshold
         rel = ">=" if ok else "<"
-        return Verdict(self.name, ok, f"judge score {score:g}/{self.scale} {rel} {self.threshold:g}: {reasons}", score)
+        return Verdict(self.name, ok, f"judge score {score:g}/{self.scale} {rel} {self.threshold:g}: {reasons}", score, cost=cost)
 
     def messages(self, record: Record) -> list[dict[str, str]]:
         """The judge's prompt for ``record``: the template rendered with the task and the response quoted."""

@@ -345,3 +345,22 @@ def test_the_card_counts_every_request_of_a_multi_step_pipeline_once(openai_serv
     assert served == 16
     spend = {s.model: s.requests for s in summary.spend}
     assert spend == by_model  # the summary and the card read the same numbers
+
+
+def test_a_judges_requests_are_recorded_in_the_lineage_of_what_it_judged(openai_server, tmp_path):
+    """The judge's usage goes into the judged record's lineage.costs; the summary and the card count it under the judge's model."""
+    from synthkit.io.card import collect
+
+    openai_server.configure(reply=lambda messages: "Clear and correct.\nScore: 9/10" if "Grade" in messages[-1]["content"] else "an answer")
+    src = write_inputs(tmp_path / "in.jsonl", 5)
+    pipeline = (
+        sk.Pipeline(src)
+        .generate(teacher(openai_server, model="gpt-4o-mini"))
+        .verify("judge", teacher=teacher(openai_server, model="gpt-4o"), threshold=5)
+    )
+    summary = pipeline.run(tmp_path / "out.jsonl")
+    assert summary.kept == 5
+    rows = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
+    assert all(r["lineage"]["costs"][-1]["model"] == "gpt-4o" and r["lineage"]["costs"][-1]["step"] == "judge" for r in rows)
+    by_model = {model: c.requests for (_, model), c in collect(tmp_path / "out.jsonl").costs.items()}
+    assert by_model == {"gpt-4o-mini": 5, "gpt-4o": 5} == {s.model: s.requests for s in summary.spend}
