@@ -1,22 +1,27 @@
 """Near-duplicate removal: recall, precision and wall time against bare rensa and datasketch scripts.
 
 Builds its own planted set: N documents of about 1 KB (Zipf-distributed pseudo-words in
-sentences), of which 10 % are planted twins of other documents with 1 to 3 words replaced.
-Then times, as subprocesses on the same file, in the same run:
+sentences), of which 10 % are planted twins of other documents: half with 1 to 3 words replaced
+(word 5-gram Jaccard about 0.8 to 0.9), half edited until their Jaccard is just above the
+threshold (0.70 to 0.75 at ``--threshold 0.7``). Then times, as subprocesses on the same file, in
+the same run:
 
-* ``synthkit dedup IN -o OUT --near 0.7`` (engine rensa, the default; and engine numpy),
+* ``synthkit dedup IN -o OUT --near 0.7`` (the defaults: bands and rows chosen from the threshold,
+  numpy MinHash, candidates confirmed by exact Jaccard); the same with ``--minhash rensa``; and
+  the former defaults (``--bands 14 --confirm minhash --minhash rensa``: 14 bands of 8, estimated Jaccard),
 * a bare rensa script doing the same job (same normalisation, word 5-grams, 112 permutations
   in 14 bands, threshold 0.7, keep-first streaming with ``RMinHashDeduplicator``),
 * a bare datasketch script doing the same job (``MinHash`` + ``MinHashLSH`` with 14 x 8 bands,
   candidates confirmed by estimated Jaccard),
 * ``synthkit filter IN -o OUT --filters empty`` (the pipeline's own cost per record).
 
-A pair counts as found when either copy is removed (recall); a removed document is right
-when it belongs to a planted pair (precision). Wall and CPU times (user + system, of the
-subprocess) are each the best of ``--repeat`` interleaved runs; on a shared machine the CPU
-ratio is the steadier one.
+A pair counts as found when either copy is removed (recall, per kind of twin); a removed
+document is right when it belongs to a planted pair (precision). Wall and CPU times (user +
+system, of the subprocess) are each the best of ``--repeat`` interleaved runs; on a shared
+machine the CPU ratio is the steadier one.
 
     .venv/bin/python bench/dedup.py            # 20k documents
+    .venv/bin/python bench/dedup.py --docs 2000000 --repeat 1 --skip-datasketch
     .venv/bin/python bench/dedup.py --docs 2000 --repeat 1 --json
 """
 
@@ -27,6 +32,7 @@ import json
 import os
 import platform
 import random
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -102,8 +108,14 @@ def _vocab(rng: random.Random, n: int = 20000) -> list[str]:
     return out
 
 
-def build(n_docs: int, twin_frac: float, seed: int, edits: tuple[int, int] = (1, 3)) -> tuple[list[dict], list[tuple[str, str]]]:
-    """Return (documents, planted pairs): documents of about 1 KB, ``twin_frac`` of them edited twins."""
+def build(
+    n_docs: int, twin_frac: float, seed: int, edits: tuple[int, int] = (1, 3), near_frac: float = 0.5, near: tuple[float, float] = (0.70, 0.75)
+) -> tuple[list[dict], list[tuple[str, str, str]]]:
+    """Return (documents, planted pairs ``(original, twin, kind)``): documents of about 1 KB, ``twin_frac`` of them twins.
+
+    A ``near_frac`` share of the twins (kind ``"near"``) is edited until its word 5-gram Jaccard
+    with the original is in ``near``; the others (kind ``"edited"``) get ``edits`` words replaced.
+    """
     import numpy as np
 
     rng = random.Random(seed)
@@ -111,11 +123,14 @@ def build(n_docs: int, twin_frac: float, seed: int, edits: tuple[int, int] = (1,
     vocab = _vocab(rng)
     probs = 1.0 / np.arange(1, len(vocab) + 1)
     probs /= probs.sum()
+    draws: list[list[int]] = []
 
     def doc() -> str:
-        words = [vocab[i] for i in nprng.choice(len(vocab), size=260, p=probs)]
+        if not draws:  # draw words for many documents at once
+            draws.extend(nprng.choice(len(vocab), size=(4096, 260), p=probs).tolist())
         out, sentence, size = [], [], 0
-        for w in words:
+        for i in draws.pop():
+            w = vocab[i]
             sentence.append(w)
             size += len(w) + 1
             if len(sentence) >= rng.randint(8, 20) or size >= 1000:
@@ -129,26 +144,50 @@ def build(n_docs: int, twin_frac: float, seed: int, edits: tuple[int, int] = (1,
     n_twins = int(n_docs * twin_frac)
     docs = [{"id": f"d{i}", "text": doc()} for i in range(n_docs - n_twins)]
     pairs = []
+    n_near = int(n_twins * near_frac)
     for j, src in enumerate(rng.sample(range(len(docs)), n_twins)):
-        words = docs[src]["text"].split(" ")
-        for _ in range(rng.randint(*edits)):
-            words[rng.randrange(len(words))] = rng.choice(vocab)
-        docs.append({"id": f"t{j}", "text": " ".join(words)})
-        pairs.append((docs[src]["id"], f"t{j}"))
+        text = docs[src]["text"]
+        if j < n_near:
+            twin, kind = _near_twin(rng, vocab, text, near), "near"
+        else:
+            words_ = text.split(" ")
+            for _ in range(rng.randint(*edits)):
+                words_[rng.randrange(len(words_))] = rng.choice(vocab)
+            twin, kind = " ".join(words_), "edited"
+        docs.append({"id": f"t{j}", "text": twin})
+        pairs.append((docs[src]["id"], f"t{j}", kind))
     rng.shuffle(docs)
     return docs, pairs
 
 
-def true_jaccards(docs: list[dict], pairs: list[tuple[str, str]]) -> list[float]:
+def _grams(text: str) -> set[str]:
     sys.path.insert(0, str(HERE.parent))
     from synthkit.filters.ngrams import word_ngrams, words
 
+    return set(word_ngrams(words(text), 5))
+
+
+def _near_twin(rng: random.Random, vocab: list[str], text: str, near: tuple[float, float]) -> str:
+    """Return a copy of ``text`` with words replaced until its 5-gram Jaccard with it is in ``near``."""
+    base = _grams(text)
+    for _ in range(200):
+        words_ = text.split(" ")
+        for _ in range(rng.randint(3, 12)):
+            words_[rng.randrange(len(words_))] = rng.choice(vocab)
+        twin = " ".join(words_)
+        g = _grams(twin)
+        if near[0] <= len(base & g) / len(base | g) <= near[1]:
+            return twin
+    return twin
+
+
+def true_jaccards(docs: list[dict], pairs: list[tuple[str, str, str]]) -> dict[str, list[float]]:
     by_id = {d["id"]: d["text"] for d in docs}
-    out = []
-    for a, b in pairs:
-        x, y = set(word_ngrams(words(by_id[a]), 5)), set(word_ngrams(words(by_id[b]), 5))
-        out.append(len(x & y) / len(x | y))
-    return out
+    out: dict[str, list[float]] = {}
+    for a, b, kind in pairs:
+        x, y = _grams(by_id[a]), _grams(by_id[b])
+        out.setdefault(kind, []).append(len(x & y) / len(x | y))
+    return {k: sorted(v) for k, v in out.items()}
 
 
 # -- runs ----------------------------------------------------------------------------------
@@ -166,24 +205,26 @@ def timed(cmd: list[str]) -> tuple[float, float]:
     return wall, usage.ru_utime + usage.ru_stime
 
 
-def score(src: Path, out: Path, pairs: list[tuple[str, str]]) -> dict[str, float]:
+def score(src: Path, out: Path, pairs: list[tuple[str, str, str]]) -> dict[str, float]:
     all_ids = [json.loads(x)["id"] for x in src.open()]
     kept = {json.loads(x)["id"] for x in out.open()}
     removed = set(all_ids) - kept
-    in_pair = {x for p in pairs for x in p}
-    found = sum(1 for a, b in pairs if a in removed or b in removed)
+    in_pair = {x for p in pairs for x in p[:2]}
     right = sum(1 for x in removed if x in in_pair)
-    return {
-        "removed": len(removed),
-        "recall": found / len(pairs) if pairs else 1.0,
-        "precision": right / len(removed) if removed else 1.0,
-    }
+    row: dict[str, float] = {"removed": len(removed)}
+    for kind in sorted({k for _, _, k in pairs}):
+        of_kind = [(a, b) for a, b, k in pairs if k == kind]
+        row[f"recall_{kind}"] = sum(1 for a, b in of_kind if a in removed or b in removed) / len(of_kind)
+    row["recall"] = sum(1 for a, b, _ in pairs if a in removed or b in removed) / len(pairs) if pairs else 1.0
+    row["precision"] = right / len(removed) if removed else 1.0
+    return row
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--docs", type=int, default=20000)
     ap.add_argument("--twins", type=float, default=0.10)
+    ap.add_argument("--near-twins", type=float, default=0.5, help="share of the twins planted just above the threshold")
     ap.add_argument("--threshold", type=float, default=0.7)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--seed", type=int, default=0)
@@ -193,33 +234,34 @@ def main() -> None:
 
     tmp = Path(tempfile.mkdtemp(prefix="synthkit-bench-dedup-"))
     src = tmp / "in.jsonl"
-    docs, pairs = build(args.docs, args.twins, args.seed)
+    t = args.threshold
+    docs, pairs = build(args.docs, args.twins, args.seed, near_frac=args.near_twins, near=(t, t + 0.05))
     with src.open("w") as fh:
         for d in docs:
             fh.write(json.dumps(d) + "\n")
-    jac = sorted(true_jaccards(docs, pairs))
+    jac = true_jaccards(docs, pairs)
+    del docs  # the runs below read the file; keep this process small
     (tmp / "rensa_bare.py").write_text(BARE_RENSA)
     (tmp / "datasketch_bare.py").write_text(BARE_DATASKETCH)
-    t = str(args.threshold)
+    ts = str(t)
+    dedup = [SYNTHKIT, "dedup", str(src), "--near", ts]
     runs = {
-        "synthkit dedup --near (rensa engine)": [SYNTHKIT, "dedup", str(src), "-o", str(tmp / "sk.jsonl"), "--near", t],
-        "synthkit dedup --near --minhash numpy": [SYNTHKIT, "dedup", str(src), "-o", str(tmp / "sknp.jsonl"), "--near", t, "--minhash", "numpy"],
-        "bare rensa script": [PY, str(tmp / "rensa_bare.py"), str(src), str(tmp / "rensa.jsonl"), t],
-        "bare datasketch script": [PY, str(tmp / "datasketch_bare.py"), str(src), str(tmp / "ds.jsonl"), t],
-        "synthkit filter --filters empty (pipeline only)": [SYNTHKIT, "filter", str(src), "-o", str(tmp / "pass.jsonl"), "--filters", "empty"],
-    }
-    outs = {
-        "synthkit dedup --near (rensa engine)": "sk.jsonl",
-        "synthkit dedup --near --minhash numpy": "sknp.jsonl",
-        "bare rensa script": "rensa.jsonl",
-        "bare datasketch script": "ds.jsonl",
+        "synthkit dedup --near (defaults)": ([*dedup, "-o", str(tmp / "sk.jsonl")], "sk.jsonl"),
+        "synthkit dedup --near --minhash rensa": ([*dedup, "-o", str(tmp / "skr.jsonl"), "--minhash", "rensa"], "skr.jsonl"),
+        "synthkit dedup --near, former defaults (14x8, estimated)": (
+            [*dedup, "-o", str(tmp / "sk14.jsonl"), "--bands", "14", "--confirm", "minhash", "--minhash", "rensa"],
+            "sk14.jsonl",
+        ),
+        "bare rensa script": ([PY, str(tmp / "rensa_bare.py"), str(src), str(tmp / "rensa.jsonl"), ts], "rensa.jsonl"),
+        "bare datasketch script": ([PY, str(tmp / "datasketch_bare.py"), str(src), str(tmp / "ds.jsonl"), ts], "ds.jsonl"),
+        "synthkit filter --filters empty (pipeline only)": ([SYNTHKIT, "filter", str(src), "-o", str(tmp / "pass.jsonl"), "--filters", "empty"], None),
     }
     if args.skip_datasketch:
         del runs["bare datasketch script"]
     wall: dict[str, float] = {}
     cpu: dict[str, float] = {}
     for rep in range(args.repeat):  # interleaved, so background load hits every command alike
-        for name, cmd in runs.items():
+        for name, (cmd, _) in runs.items():
             if name == "bare datasketch script" and rep > 0:
                 continue  # slow; once is enough
             w, c = timed(cmd)
@@ -227,33 +269,35 @@ def main() -> None:
             cpu[name] = min(cpu.get(name, float("inf")), c)
     results = {}
     base = "bare rensa script"
-    for name in runs:
+    for name, (_, out) in runs.items():
         row = {
             "wall_s": round(wall[name], 3),
             "cpu_s": round(cpu[name], 3),
             "speed_vs_bare_rensa_wall": round(wall[base] / wall[name], 3),
             "speed_vs_bare_rensa_cpu": round(cpu[base] / cpu[name], 3),
         }
-        if name in outs:
-            row.update({k: round(v, 4) if isinstance(v, float) else v for k, v in score(src, tmp / outs[name], pairs).items()})
+        if out is not None:
+            row.update({k: round(v, 4) if isinstance(v, float) else v for k, v in score(src, tmp / out, pairs).items()})
         results[name] = row
+    shutil.rmtree(tmp, ignore_errors=True)
     report = {
         "docs": args.docs,
-        "planted_pairs": len(pairs),
-        "threshold": args.threshold,
-        "pair_jaccard": {"min": round(jac[0], 3), "median": round(jac[len(jac) // 2], 3), "max": round(jac[-1], 3)},
+        "planted_pairs": {k: len(v) for k, v in jac.items()},
+        "threshold": t,
+        "pair_jaccard": {k: {"min": round(v[0], 3), "median": round(v[len(v) // 2], 3), "max": round(v[-1], 3)} for k, v in jac.items()},
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
         "results": results,
     }
     if args.json:
         print(json.dumps(report, indent=2))
         return
-    print(f"{args.docs} docs, {len(pairs)} planted twins (5-gram Jaccard of pairs: min {jac[0]:.2f}, median {jac[len(jac) // 2]:.2f}); threshold {args.threshold}; {report['machine']}")
-    print(f"{'command':<48} {'wall s':>7} {'x rensa':>8} {'CPU s':>7} {'x rensa':>8} {'removed':>8} {'recall':>7} {'precision':>9}")
+    kinds = ", ".join(f"{len(v)} {k} (Jaccard {v[0]:.2f} to {v[-1]:.2f})" for k, v in jac.items())
+    print(f"{args.docs} docs, planted twins: {kinds}; threshold {t}; {report['machine']}")
+    print(f"{'command':<58} {'wall s':>7} {'x rensa':>8} {'CPU s':>7} {'x rensa':>8} {'removed':>8} {'near':>6} {'edited':>6} {'prec.':>6}")
     for name, r in results.items():
         print(
-            f"{name:<48} {r['wall_s']:>7.2f} {r['speed_vs_bare_rensa_wall']:>8.2f} {r['cpu_s']:>7.2f} "
-            f"{r['speed_vs_bare_rensa_cpu']:>8.2f} {r.get('removed', ''):>8} {r.get('recall', ''):>7} {r.get('precision', ''):>9}"
+            f"{name:<58} {r['wall_s']:>7.2f} {r['speed_vs_bare_rensa_wall']:>8.2f} {r['cpu_s']:>7.2f} {r['speed_vs_bare_rensa_cpu']:>8.2f} "
+            f"{r.get('removed', ''):>8} {r.get('recall_near', ''):>6} {r.get('recall_edited', ''):>6} {r.get('precision', ''):>6}"
         )
 
 

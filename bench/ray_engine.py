@@ -1,64 +1,251 @@
-"""Filter and dedup throughput: the local engine against the ray engine on one machine.
+"""The ray engine against the local one: filters and dedup, at 1, 2 and 4 workers, with every process's peak memory.
 
-Builds N records (default 200,000) of 40-80 words, then times, in one process, the default
-heuristic filters and `exact-dedup` + `near-dedup` on each engine. Ray starts once before the
-timings (its start-up, a few seconds, is printed apart). Prints one JSON line per run.
+Writes N JSONL records (default 2,000,000) of 40 to 80 words (``--words``) drawn from 5,000 pseudo-words: half
+the records repeat an earlier text (an exact duplicate), one in seven of those with one word
+changed (a near duplicate). Then runs, as subprocesses on the same file, in the same run:
 
-    python bench/ray_engine.py [N]
+* ``synthkit filter IN -o OUT --rejects R`` (the default heuristic filters) and
+  ``synthkit dedup IN -o OUT --rejects R --exact --near 0.7``, each on the local engine (the
+  baseline) and on ``--engine ray`` with a new local Ray of 1, 2 and 4 CPUs (``num_cpus``: that
+  many tasks at once; Ray's own processes come on top);
+* the same ray command on 1,000 records, whose time is Ray's start and stop.
+
+While a command runs, its process tree is sampled every 0.2 s from ``/proc``: the peak resident
+memory (``VmHWM``, which counts the pages of Ray's shared object store a process touched) and the
+peak private memory (``RssAnon``) of the driver (the ``synthkit`` process) and of every Ray
+process, and their CPU time. Output files are compared with the local engine's by SHA-256.
+
+    .venv/bin/python bench/ray_engine.py                            # 2,000,000 records, 1/2/4 workers
+    .venv/bin/python bench/ray_engine.py --records 100000 --workers 2 --json
 """
 
 from __future__ import annotations
 
+import argparse
+import hashlib
 import json
 import os
+import platform
 import random
+import shutil
+import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
-import synthkit as sk
-from synthkit.filters.heuristics import DEFAULT_FILTERS
+PY = sys.executable
+SYNTHKIT = str(Path(PY).with_name("synthkit"))
+PAGE = os.sysconf("SC_PAGE_SIZE")
+TICK = os.sysconf("SC_CLK_TCK")
 
 
-def corpus(path: Path, n: int) -> None:
-    rng = random.Random(0)
+def corpus(path: Path, n: int, seed: int = 0, words: tuple[int, int] = (40, 80)) -> None:
+    """Write ``n`` records: half new texts, half repeats of earlier ones (a seventh of those with a word changed)."""
+    rng = random.Random(seed)
     vocab = [f"w{i}" for i in range(5000)]
-    base = [" ".join(rng.choice(vocab) for _ in range(rng.randrange(40, 80))) for _ in range(n // 2)]
+    pool: list[str] = []
     with path.open("w") as fh:
         for i in range(n):
-            text = base[rng.randrange(len(base))]
-            fh.write(json.dumps({"text": text, "i": i}) + "\n")
+            if pool and rng.random() < 0.5:
+                text = rng.choice(pool)
+                if rng.random() < 1 / 7:
+                    ws = text.split()
+                    ws[rng.randrange(len(ws))] = rng.choice(vocab)
+                    text = " ".join(ws)
+            else:
+                text = " ".join(rng.choice(vocab) for _ in range(rng.randrange(*words)))
+                if len(pool) < 200_000:
+                    pool.append(text)
+                else:
+                    pool[rng.randrange(len(pool))] = text
+            fh.write(json.dumps({"id": f"r{i}", "text": text}) + "\n")
+
+
+# -- sampling a process tree -------------------------------------------------------------
+
+
+def _children() -> dict[int, list[int]]:
+    kids: dict[int, list[int]] = {}
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open(f"/proc/{d}/stat") as fh:
+                stat = fh.read()
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        kids.setdefault(ppid, []).append(int(d))
+    return kids
+
+
+def _tree(root: int) -> list[int]:
+    kids, out, todo = _children(), [], [root]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        todo.extend(kids.get(p, ()))
+    return out
+
+
+def _read(pid: int) -> dict | None:
+    try:
+        with open(f"/proc/{pid}/status") as fh:
+            status = dict(line.split(":", 1) for line in fh if ":" in line)
+        with open(f"/proc/{pid}/stat") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+        with open(f"/proc/{pid}/cmdline", "rb") as fh:
+            cmd = fh.read().split(b"\0")[0].decode(errors="replace")
+    except OSError:
+        return None
+    kb = lambda key: int(status.get(key, "0 kB").split()[0]) / 1024  # noqa: E731
+    return {
+        "name": cmd.split("/")[-1][:40],
+        "hwm_mb": kb("VmHWM"),
+        "anon_mb": kb("RssAnon"),
+        "cpu_s": (int(fields[11]) + int(fields[12])) / TICK,
+    }
+
+
+class Sampler(threading.Thread):
+    """Samples the memory and CPU of a process and all its descendants until it exits."""
+
+    def __init__(self, pid: int, every: float = 0.2) -> None:
+        super().__init__(daemon=True)
+        self.pid, self.every = pid, every
+        self.procs: dict[int, dict] = {}
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        while not self.done.is_set():
+            for pid in _tree(self.pid):
+                info = _read(pid)
+                if info is None:
+                    continue
+                seen = self.procs.setdefault(pid, {"names": set(), "hwm_mb": 0.0, "anon_mb": 0.0, "cpu_s": 0.0})
+                if not info["name"].startswith("ray::IDLE"):
+                    seen["names"].add(info["name"])
+                seen["hwm_mb"] = max(seen["hwm_mb"], info["hwm_mb"])
+                seen["anon_mb"] = max(seen["anon_mb"], info["anon_mb"])
+                seen["cpu_s"] = max(seen["cpu_s"], info["cpu_s"])
+            time.sleep(self.every)
+
+
+def measure(cmd: list[str], env: dict | None = None) -> dict:
+    """Run ``cmd``; return its wall time, exit code and, per process of its tree, peak memory and CPU."""
+    t = time.perf_counter()
+    log = tempfile.TemporaryFile()  # not a pipe: a child writing more than a pipe holds would block
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=log, env=env)
+    sampler = Sampler(proc.pid)
+    sampler.start()
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - t
+    sampler.done.set()
+    sampler.join()
+    log.seek(0)
+    err = log.read().decode(errors="replace")
+    log.close()
+    code = os.waitstatus_to_exitcode(status)
+    if code:
+        msg = f"{' '.join(cmd)} exited {code}:\n{err[-2000:]}"
+        raise RuntimeError(msg)
+    procs = sampler.procs
+    driver = procs.get(proc.pid, {"hwm_mb": 0, "anon_mb": 0, "cpu_s": 0})
+    others = [dict(p, pid=pid, names=sorted(p["names"])) for pid, p in procs.items() if pid != proc.pid]
+    workers = [p for p in others if any(n.startswith("ray::") for n in p["names"])]
+    return {
+        "wall_s": round(wall, 2),
+        "driver_peak_rss_mb": round(max(driver["hwm_mb"], usage.ru_maxrss / 1024), 1),
+        "driver_peak_private_mb": round(driver["anon_mb"], 1),
+        "driver_cpu_s": round(usage.ru_utime + usage.ru_stime, 2),
+        "workers": sorted(
+            ({"role": ",".join(sorted({n.split("ray::")[1].split(".")[0] for n in p["names"] if n.startswith("ray::")})),
+              "peak_rss_mb": round(p["hwm_mb"], 1), "peak_private_mb": round(p["anon_mb"], 1), "cpu_s": round(p["cpu_s"], 2)}
+             for p in workers),
+            key=lambda w: -w["peak_rss_mb"],
+        ),
+        "ray_system": sorted(
+            ({"name": ",".join(p["names"])[:40], "peak_rss_mb": round(p["hwm_mb"], 1), "cpu_s": round(p["cpu_s"], 2)} for p in others if p not in workers),
+            key=lambda w: -w["peak_rss_mb"],
+        ),
+        "stderr_tail": err.strip().splitlines()[-3:],
+    }
+
+
+def sha(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+JOBS = {
+    "filters": ["filter"],
+    "dedup": ["dedup", "--exact", "--near", "0.7"],
+}
 
 
 def main() -> None:
-    n = int(sys.argv[1]) if len(sys.argv) > 1 else 200_000
-    from synthkit_ray.engine import RayEngine, ensure_ray
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--records", type=int, default=2_000_000)
+    ap.add_argument("--workers", default="1,2,4", help="comma-separated num_cpus of the local Ray")
+    ap.add_argument("--jobs", default="filters,dedup")
+    ap.add_argument("--block-size", type=int, default=5000)
+    ap.add_argument("--words", default="40,80", help="words per new text: LOW,HIGH (150,190 makes records of about 1 KB)")
+    ap.add_argument("--json", action="store_true", help="print the results as JSON")
+    args = ap.parse_args()
+    workers = [int(w) for w in args.workers.split(",")]
 
-    tmp = Path(tempfile.mkdtemp())
-    src = tmp / "in.jsonl"
-    corpus(src, n)
-    t0 = time.perf_counter()
-    ensure_ray()
-    print(json.dumps({"ray_start_s": round(time.perf_counter() - t0, 2), "cpus": os.cpu_count()}), flush=True)
-    jobs = {
-        "filters": lambda p: [p.filter(name) for name in DEFAULT_FILTERS],
-        "exact+near dedup": lambda p: [p.filter("exact-dedup"), p.filter("near-dedup", threshold=0.8)],
+    tmp = Path(tempfile.mkdtemp(prefix="synthkit-bench-ray-"))
+    src, small = tmp / "in.jsonl", tmp / "small.jsonl"
+    lo, hi = (int(x) for x in args.words.split(","))
+    corpus(src, args.records, words=(lo, hi))
+    corpus(small, 1000, words=(lo, hi))
+    env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}  # each ray run starts its own local Ray
+    report = {
+        "records": args.records,
+        "input_mb": round(src.stat().st_size / 2**20, 1),
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, {round(os.sysconf('SC_PHYS_PAGES') * PAGE / 2**30)} GB, Python {platform.python_version()}",
+        "runs": [],
     }
-    for job, add in jobs.items():
-        outs = {}
-        for engine in ("local", RayEngine(block_size=5000)):
-            name = getattr(engine, "name", engine)
-            pipe = sk.Pipeline(src)
-            add(pipe)
-            out = tmp / f"{name}.jsonl"
-            t = time.perf_counter()
-            s = pipe.run(out, engine=engine)
-            dt = time.perf_counter() - t
-            outs[name] = out.read_bytes()
-            print(json.dumps({"job": job, "engine": name, "records": n, "kept": s.kept, "seconds": round(dt, 2),
-                              "records_per_s": round(n / dt)}), flush=True)
-        print(json.dumps({"job": job, "identical_output": outs["local"] == outs["ray"]}), flush=True)
+    for job in args.jobs.split(","):
+        base = JOBS[job]
+        out, rej = tmp / f"{job}.local.jsonl", tmp / f"{job}.local.rej.jsonl"
+        local = measure([SYNTHKIT, base[0], str(src), "-o", str(out), "--rejects", str(rej), *base[1:]], env)
+        local_sha = (sha(out), sha(rej))
+        report["runs"].append({"job": job, "engine": "local", **local})
+        print(json.dumps({"job": job, "engine": "local", "wall_s": local["wall_s"], "driver_peak_rss_mb": local["driver_peak_rss_mb"]}), file=sys.stderr, flush=True)
+        for w in workers:
+            opts = ["--engine", "ray", "--engine-option", f"num_cpus={w}", "--engine-option", f"block_size={args.block_size}"]
+            start = measure([SYNTHKIT, base[0], str(small), "-o", str(tmp / "s.jsonl"), *base[1:], *opts], env)
+            rout, rrej = tmp / f"{job}.ray{w}.jsonl", tmp / f"{job}.ray{w}.rej.jsonl"
+            run = measure([SYNTHKIT, base[0], str(src), "-o", str(rout), "--rejects", str(rrej), *base[1:], *opts], env)
+            same = (sha(rout), sha(rrej)) == local_sha
+            rout.unlink()
+            rrej.unlink()
+            row = {"job": job, "engine": f"ray, {w} worker{'s' if w > 1 else ''}", "num_cpus": w, "ray_start_stop_s": start["wall_s"], "same_output": same, **run}
+            report["runs"].append(row)
+            print(json.dumps({k: row[k] for k in ("job", "engine", "wall_s", "ray_start_stop_s", "driver_peak_rss_mb", "same_output")}), file=sys.stderr, flush=True)
+        out.unlink()
+        rej.unlink()
+    shutil.rmtree(tmp, ignore_errors=True)
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return
+    print(f"{args.records:,} records ({report['input_mb']} MB); {report['machine']}")
+    print(f"{'job':<8} {'engine':<16} {'wall s':>7} {'rec/s':>8} {'x local':>7} {'Ray start':>9} {'driver MB':>9} {'worker MB (max)':>15} {'same':>5}")
+    local_wall = {}
+    for r in report["runs"]:
+        if r["engine"] == "local":
+            local_wall[r["job"]] = r["wall_s"]
+        wmax = max((w["peak_rss_mb"] for w in r["workers"]), default=0)
+        print(
+            f"{r['job']:<8} {r['engine']:<16} {r['wall_s']:>7.1f} {args.records / r['wall_s']:>8.0f} {local_wall[r['job']] / r['wall_s']:>7.2f} "
+            f"{r.get('ray_start_stop_s', ''):>9} {r['driver_peak_rss_mb']:>9.0f} {wmax:>15.0f} {str(r.get('same_output', '')):>5}"
+        )
 
 
 if __name__ == "__main__":

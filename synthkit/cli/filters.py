@@ -126,7 +126,7 @@ def add_commands(cli: click.Group) -> None:
     @click.option("--num-perm", type=int, default=112, show_default=True, help="MinHash signature length.")
     @click.option("--ngram", type=int, default=5, show_default=True, help="Words per shingle.")
     @click.option("--confirm", type=click.Choice(["exact", "minhash", "none"]), default="exact", show_default=True, help="How candidate pairs are confirmed: exact Jaccard of the gram sets, Jaccard estimated from the signatures (leaner; misses about half the pairs just above THRESHOLD), or not at all.")
-    @click.option("--minhash", type=click.Choice(["rensa", "numpy"]), default="rensa", show_default=True, help="MinHash implementation.")
+    @click.option("--minhash", type=click.Choice(["rensa", "numpy"]), default=None, help="MinHash implementation (default: numpy, or rensa with --confirm minhash, whose estimates it makes closer).")
     @click.option("--semantic", type=click.FloatRange(-1.0, 1.0), metavar="COSINE", help="Also drop records whose MiniLM embedding has cosine >= COSINE with a kept one (needs synthkit[semantic]).")
     def dedup_command(source, output, rejects, field, on_bad_line, engine, engine_options, exact, near, bands, num_perm, ngram, confirm, minhash, semantic):
         """Drop duplicate records of SOURCE (JSONL), keeping the first; reasons name the kept record.

@@ -1,4 +1,4 @@
-"""The sandbox's inside: set up every isolation layer, then run a solution and its tests.
+"""The sandbox's inside: set up every isolation layer, then grade a solution on its tests.
 
 :mod:`synthkit.verify.sandbox` runs this file as ``python -I -S _sandbox_child.py CONFIG`` in a new
 session with a scrubbed environment, its working directory set to a fresh temporary
@@ -10,21 +10,22 @@ Order of the layers (each named as :mod:`synthkit.verify.sandbox` names them):
    as their owner): ``RLIMIT_NPROC`` then applies, which it never does to a real uid 0.
 2. ``userns``: a new user namespace mapping only the current uid, so no capability holds
    outside it; ``netns``: a new network namespace with loopback down; ``pidns``: a new
-   pid namespace.
-3. A fork: the child is pid 1 of the new pid namespace and runs the code. When it exits,
-   or when the launcher dies (``PR_SET_PDEATHSIG``), the kernel kills every process left
-   in the namespace. (pid 1 ignores signals it has no handler for, so it handles SIGXCPU.)
-4. In the child: resource limits (CPU, address space, processes, file size, open files,
-   no core dumps), every capability dropped for good, ``no_new_privs``, ``landlock``
-   (reads only below the allowed paths, writes only below the working directory, no TCP,
-   no signals or abstract sockets outside), ``seccomp`` (no uid/gid changes, no
-   ``AF_UNIX`` sockets, no ptrace, mount, bpf, keyrings, io_uring or new namespaces).
-5. Pid 1 is the grader (``_grading.py``, loaded from its file): it forks the solution's
-   process, which keeps only its two pipes to the grader, enters a nested Landlock domain
-   (no signals to the grader) and runs the solution; then the grader reads the tests from
-   the host's payload pipe and runs them, calling into the solution's process for every
-   use of its names. One line on the result pipe, which only pid 1 holds, says how they
-   went, and the launcher adds one with pid 1's exit status.
+   pid namespace for the processes this one starts.
+3. Resource limits (CPU, address space, processes, file size, open files, no core dumps),
+   every capability dropped for good, ``no_new_privs``, ``landlock`` (reads only below the
+   allowed paths, writes only below the working directory, no TCP, no signals or abstract
+   sockets outside), ``seccomp`` (no uid/gid changes, no ``AF_UNIX`` sockets, no ptrace or
+   ``process_vm_*``, mount, bpf, keyrings, io_uring or new namespaces). This process is
+   now the grader; it dies with the fork server (``PR_SET_PDEATHSIG``).
+4. The grader (the ``_sandboxed`` package, loaded from its folder) forks the solution's
+   process: pid 1 of the new pid namespace, so the grader has no pid it could name, and
+   when it ends the kernel kills every process it left. It keeps only its two pipes to the
+   grader, takes a process group and a nested Landlock domain of its own, and handles
+   SIGXCPU itself (pid 1 ignores signals it has no handler for). The grader then lets
+   itself signal only that process (a second seccomp filter: the record's tests run
+   here), reads the tests from the host's payload pipe and runs them, calling into the
+   solution's process for every use of its names. One line on the result pipe, which the
+   solution's process never holds, says how they went, and one more the grader's exit.
 
 Runs start either from ``python -I -S _sandbox_child.py HEXCONFIG`` (the layer probe) or
 from a fork server (``--server FD``) that forks one launcher per request, which saves an
@@ -240,21 +241,36 @@ def apply_landlock(read_paths, write_paths):
     return abi
 
 
+_SCOPE = []
+
+
+def scope_ruleset():
+    """A Landlock ruleset that only scopes signals and abstract sockets (ABI 6+), made once; ``None`` without.
+
+    The fork server makes it before any run, so a run only restricts itself with it.
+    """
+    if not _SCOPE:
+        fd = None
+        try:
+            if landlock_abi() >= 6:
+                attr = ctypes.create_string_buffer(struct.pack("=QQQ", 0, 0, 0b11), 24)
+                fd = _check(_libc.syscall(SYS_LANDLOCK_CREATE_RULESET, attr, ctypes.c_size_t(24), 0), "landlock scope")
+        except SetupError:
+            fd = None
+        _SCOPE.append(fd)
+    return _SCOPE[0]
+
+
 def landlock_scope():
-    """Enter a nested Landlock domain that only scopes signals and abstract sockets (ABI 6+).
+    """Enter a nested Landlock domain scoping signals and abstract sockets; return whether it could.
 
     A process in it cannot signal, or reach by abstract socket, any process outside it:
-    the solution's process, put in one, cannot signal the grader. Returns whether it could.
+    the solution's process, put in one, cannot signal the grader.
     """
-    abi = landlock_abi()
-    if abi < 6:
+    fd = scope_ruleset()
+    if fd is None:
         return False
-    attr = ctypes.create_string_buffer(struct.pack("=QQQ", 0, 0, 0b11), 24)
-    ruleset = _check(_libc.syscall(SYS_LANDLOCK_CREATE_RULESET, attr, ctypes.c_size_t(24), 0), "landlock scope ruleset")
-    try:
-        _check(_libc.syscall(SYS_LANDLOCK_RESTRICT_SELF, ruleset, 0), "landlock_restrict_self (scope)")
-    finally:
-        os.close(ruleset)
+    _check(_libc.syscall(SYS_LANDLOCK_RESTRICT_SELF, fd, 0), "landlock_restrict_self (scope)")
     return True
 
 
@@ -293,40 +309,110 @@ class _SockFprog(ctypes.Structure):
     _fields_ = [("len", ctypes.c_uint16), ("filter", ctypes.POINTER(_SockFilter))]
 
 
+# Syscalls that send a signal: kill, tkill, tgkill, rt_sigqueueinfo, rt_tgsigqueueinfo, pidfd_send_signal.
+_SIGNALLING = {"x86_64": (62, 200, 234, 129, 297, 424), "aarch64": (129, 130, 131, 138, 240, 424)}
+
+
+def confine_signals(pids):
+    """Let this process signal only ``pids`` (by ``kill`` or ``tgkill``); any other signal it sends fails with EPERM.
+
+    The grader installs it once it has forked the solution's process: the record's tests,
+    which run in the grader, can then signal no process outside the sandbox.
+    """
+    machine = os.uname().machine
+    if machine not in _SIGNALLING:
+        raise SetupError(f"no seccomp filter for the {machine} architecture")
+    kill, tkill, tgkill, *others = _SIGNALLING[machine]
+    ld, jeq, ret = 0x20, 0x15, 0x06
+    allow, eperm, kill_process = 0x7FFF0000, 0x00050000 | 1, 0x80000000
+    # 0 ld arch; 1 jeq arch; 2 ld nr; 3 jeq kill; 4 jeq tgkill; 5.. jeq others (EPERM); ret allow;
+    # ld arg0; jeq pid...; ret eperm; ret allow; ret kill
+    denied = [tkill, *others]
+    arg_at = 5 + len(denied) + 1
+    eperm_at = arg_at + 1 + len(pids)
+    allow_at, kill_at = eperm_at + 1, eperm_at + 2
+    prog = [(ld, 0, 0, 4), (jeq, 0, kill_at - 2, _DENY[machine][0]), (ld, 0, 0, 0)]
+    prog.append((jeq, arg_at - 4, 0, kill))
+    prog.append((jeq, arg_at - 5, 0, tgkill))
+    for nr in denied:
+        at = len(prog)
+        prog.append((jeq, eperm_at - at - 1, 0, nr))
+    prog.append((ret, 0, 0, allow))
+    prog.append((ld, 0, 0, 16))  # args[0], low 32 bits: the pid (or thread group)
+    for pid in pids:
+        at = len(prog)
+        prog.append((jeq, allow_at - at - 1, 0, pid))
+    prog += [(ret, 0, 0, eperm), (ret, 0, 0, allow), (ret, 0, 0, kill_process)]
+    assert len(prog) == kill_at + 1
+    filters = (_SockFilter * len(prog))(*[_SockFilter(*ins) for ins in prog])
+    _check(_libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.addressof(_SockFprog(len(prog), filters)), 0, 0),
+           "seccomp signal filter")
+
+
+_FILTER = []
+
+
+def seccomp_filter():
+    """The seccomp program for this machine, built once (the fork server builds it before any run)."""
+    if not _FILTER:
+        machine = os.uname().machine
+        if machine not in _DENY:
+            raise SetupError(f"no seccomp filter for the {machine} architecture")
+        prog = _bpf_program(*_DENY[machine])
+        filters = (_SockFilter * len(prog))(*[_SockFilter(*ins) for ins in prog])
+        _FILTER.append((_SockFprog(len(prog), filters), filters))
+    return _FILTER[0][0]
+
+
 def apply_seccomp():
     """Install the seccomp filter (needs no_new_privs, set before)."""
-    machine = os.uname().machine
-    if machine not in _DENY:
-        raise SetupError(f"no seccomp filter for the {machine} architecture")
-    arch, denied, socket_nr = _DENY[machine]
-    prog = _bpf_program(arch, denied, socket_nr)
-    filters = (_SockFilter * len(prog))(*[_SockFilter(*ins) for ins in prog])
-    fprog = _SockFprog(len(prog), filters)
+    fprog = seccomp_filter()
     _prctl(PR_SET_NO_NEW_PRIVS, 1, what="prctl(PR_SET_NO_NEW_PRIVS)")
     _check(_libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.addressof(fprog), 0, 0), "seccomp filter")
 
 
 # ----------------------------------------------------------------------------- running
 def _load_grading():
-    """Load ``_grading.py`` from beside this file (this script runs with ``-I``: no package to import from)."""
+    """Load the ``_sandboxed`` package from beside this file and return its ``grading`` module.
+
+    This script runs with ``-I``, so there is no package to import from: the package is
+    loaded from its folder under a name of its own.
+    """
+    import importlib
     import importlib.util
 
-    name = "_synthkit_grading"
+    name = "_synthkit_sandboxed"
     if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, os.path.join(os.path.dirname(os.path.abspath(__file__)), "_grading.py"))
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
+        folder = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_sandboxed")
+        spec = importlib.util.spec_from_file_location(name, os.path.join(folder, "__init__.py"), submodule_search_locations=[folder])
+        package = importlib.util.module_from_spec(spec)
+        sys.modules[name] = package
+        spec.loader.exec_module(package)
+    return importlib.import_module(f"{name}.grading")
 
 
 def isolate_solution():
-    """In the solution's process, before the solution runs: die with the grader, and a Landlock domain of its own."""
+    """In the solution's process, before the solution runs: die with the grader; a process group and a Landlock domain of its own."""
     _prctl(PR_SET_PDEATHSIG, signal.SIGKILL, what="prctl(PR_SET_PDEATHSIG)")
+    os.setpgid(0, 0)  # kill(0, ...) reaches its own group only
     try:
         landlock_scope()
     except SetupError:
-        pass  # the outer domain still holds; without scoping, a signal to the grader ends the run unpassed
+        pass  # it cannot name the grader's pid anyway; the scope also covers abstract sockets
+
+
+def confine_grader(solution_pid):
+    """In the grader, once the solution's process is forked: signals to it (and to itself) only."""
+    confine_signals((solution_pid, os.getpid()))
+
+
+def reap_all():
+    """Wait for every child of this process (pid 1 of a namespace only ends once its siblings are reaped)."""
+    while True:
+        try:
+            os.waitpid(-1, 0)
+        except ChildProcessError:
+            return
 
 
 def probe_nproc(limit):
@@ -347,15 +433,14 @@ def probe_nproc(limit):
     finally:
         os.close(w)
         os.close(r)
-        for pid in kids:
-            os.waitpid(pid, 0)
+        reap_all()  # not one by one: the first is pid 1 of the new namespace, whose exit waits for the others
     if len(kids) > limit:
         return f"RLIMIT_NPROC is not enforced: {len(kids)} processes started under a limit of {limit} (the real uid is root)"
     return None
 
 
-def child(cfg, state, rfd, pfd):
-    """Pid 1 of the sandbox: limits, capabilities, Landlock, seccomp, then the code."""
+def confine(cfg, state, rfd):
+    """Confine this process, the sandbox's grader: limits, capabilities, Landlock, seccomp (the probe ends here)."""
     allow = set(cfg["allow_missing"])
     _prctl(PR_SET_PDEATHSIG, signal.SIGKILL, what="prctl(PR_SET_PDEATHSIG)")
     set_limits(cfg["limits"])
@@ -382,12 +467,7 @@ def child(cfg, state, rfd, pfd):
         _emit(rfd, {"setup_error": f"isolation layers unavailable: {why}", "missing": refused})
         os._exit(EXIT_SETUP)
     os.chdir(cfg["workdir"])
-    # pid 1 of a namespace ignores signals it has no handler for, SIGXCPU from the CPU
-    # limit included, so it gets a handler (the hard limit's SIGKILL reaches it anyway)
-    signal.signal(signal.SIGXCPU, _on_cpu_limit(rfd))
     _prctl(PR_SET_DUMPABLE, 0, what="prctl(PR_SET_DUMPABLE)")  # no ptrace or /proc access to the grader
-    _load_grading().run(pfd, lambda report: _emit(rfd, report), isolate_solution)
-    os._exit(0)
 
 
 def _on_cpu_limit(rfd):
@@ -402,7 +482,7 @@ LAYERS = ("userns", "netns", "pidns", "nproc", "landlock", "seccomp")
 
 
 def launch(cfg, rfd, pfd=None):
-    """Run one sandbox from this process: namespaces, pid 1, report. Never returns.
+    """Run one sandbox in this process: namespaces, the layers, then the grader's work. Never returns.
 
     ``rfd`` is the report pipe, ``pfd`` the payload pipe with the tests (none for the probe).
     """
@@ -414,24 +494,13 @@ def launch(cfg, rfd, pfd=None):
             except OSError:
                 pass  # uid 65534 unmapped (we are in a user namespace already); the probe checks "nproc"
         enter_namespaces(state)
-        pid = os.fork()
+        confine(cfg, state, rfd)
     except (SetupError, OSError) as exc:
-        _emit(rfd, {"setup_error": f"sandbox launcher: {exc}", "missing": []})
+        _emit(rfd, {"setup_error": f"sandbox setup: {exc}", "missing": []})
         os._exit(EXIT_SETUP)
-    if pid == 0:
-        try:
-            child(cfg, state, rfd, pfd)
-        except SetupError as exc:
-            _emit(rfd, {"setup_error": f"sandbox setup: {exc}", "missing": []})
-            os._exit(EXIT_SETUP)
-        os._exit(EXIT_SETUP)
-    if pfd is not None:
-        os.close(pfd)  # only pid 1 reads the tests
-    _, status = os.waitpid(pid, 0)
-    if os.WIFSIGNALED(status):
-        _emit(rfd, {"signal": os.WTERMSIG(status)})
-    else:
-        _emit(rfd, {"exit": os.WEXITSTATUS(status)})
+    signal.signal(signal.SIGXCPU, _on_cpu_limit(rfd))  # the grader's own CPU limit, reported as such
+    _load_grading().run(pfd, lambda report: _emit(rfd, report), isolate_solution, confine_grader)
+    _emit(rfd, {"exit": 0})
     os._exit(0)
 
 
@@ -446,6 +515,11 @@ def serve(sock_fd):
     import struct
 
     _load_grading().prepare()  # warm: json, select, the grader and its snapshot, once, not per run
+    try:
+        seccomp_filter()
+    except SetupError:
+        pass  # each run reports the missing layer
+    scope_ruleset()
     sock = socket.socket(fileno=sock_fd)
     alive = set()
     while True:

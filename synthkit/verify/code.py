@@ -15,8 +15,8 @@ from synthkit.records import Record, Verdict
 from synthkit.verify.grader import Suite, SuiteError, split_tests
 
 __all__ = [
-    "split_tests",
     "CodeVerifier",
+    "split_tests",
 ]
 
 

@@ -78,25 +78,6 @@ _MEANINGFUL = re.compile(r"\d|\\pi|\\infty|\\sqrt|sqrt|\binf")
 _HEDGE_JOIN = re.compile(r"\b(?:or|either|to|between)\b|[–—]", re.I)
 
 
-def _last_boxed(text: str) -> str | None:
-    """Return the content of the last ``\\boxed{...}`` (or ``\\fbox{...}``), braces balanced."""
-    start = max(text.rfind("\\boxed"), text.rfind("\\fbox"))
-    if start < 0:
-        return None
-    i = text.find("{", start)
-    if i < 0:
-        return None
-    depth = 0
-    for j in range(i, len(text)):
-        if text[j] == "{":
-            depth += 1
-        elif text[j] == "}":
-            depth -= 1
-            if depth == 0:
-                return text[i + 1 : j]
-    return None
-
-
 _INLINE_MATH = re.compile(r"\$\$(.+?)\$\$|(?<!\\)\$(.+?)(?<!\\)\$|\\\((.+?)\\\)|\\\[(.+?)\\\]", re.S)
 _PROSE_IN_MATH = re.compile(r"(?<![\\A-Za-z{])(?:[A-Za-z]{3,}|or|to)(?![A-Za-z]*})")
 
@@ -162,9 +143,9 @@ def final_answer(text: str) -> str | None:
     >>> final_answer("we get $\\\\boxed{(1, 2)}$.")
     '(1, 2)'
     """
-    boxed = _last_boxed(text)
-    if boxed is not None:
-        return boxed.strip()
+    boxed = _all_boxed(text)
+    if boxed:
+        return boxed[-1]
     matches = list(_ANSWER_LINE.finditer(text))
     if matches:
         m = matches[-1]

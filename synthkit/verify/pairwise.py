@@ -18,6 +18,7 @@ from typing import Any
 from synthkit.interfaces import PromptTemplate, Swap, Teacher, Verifier, copy_with
 from synthkit.plugins import resolve
 from synthkit.records import Record, Verdict
+from synthkit.teachers.cost import spent
 from synthkit.templates.jinja import JinjaTemplate
 from synthkit.verify.quoting import quote, quote_record, tag, with_note, without_quotes
 
@@ -113,20 +114,23 @@ class PairwiseJudge(Verifier):
         data = {**quoted.data, "response_a": quote(first), "response_b": quote(second)}
         return with_note(self.template.render(quoted.evolve(data=data)), list(dict.fromkeys([*tags, tag(first), tag(second)])))
 
-    async def _winner(self, record: Record, first: str, second: str) -> tuple[str | None, str]:
-        reply = (await self.teacher.complete(self.messages(record, first, second), self.params, n=1))[0].text
-        own = without_quotes(reply)
-        return parse_winner(own), " ".join(re.sub(r"(?im)^\W*(winner|verdict)\W.*$", "", own).split())[:300]
+    async def _winner(self, record: Record, first: str, second: str) -> tuple[str | None, str, list[Any]]:
+        completions = await self.teacher.complete(self.messages(record, first, second), self.params, n=1)
+        own = without_quotes(completions[0].text)
+        why = " ".join(re.sub(r"(?im)^\W*(winner|verdict)\W.*$", "", own).split())[:300]
+        return parse_winner(own), why, list(completions)
 
     async def verify(self, record: Record) -> Verdict:
         baseline = record.data.get(self.baseline_field)
         if record.response is None or baseline is None:
             return Verdict(self.name, False, f"the record needs a response and a baseline in {self.baseline_field!r} to compare")
-        (w1, why1), (w2, why2) = await asyncio.gather(
+        (w1, why1, c1), (w2, why2, c2) = await asyncio.gather(
             self._winner(record, record.response, str(baseline)), self._winner(record, str(baseline), record.response)
         )
+        cost = spent(self.teacher, [*c1, *c2])  # both orders' requests
         if w1 is None or w2 is None:
-            return Verdict(self.name, False, "the judge's reply names no winner (a last line 'Winner: A', 'Winner: B' or 'Winner: tie')")
+            why = "the judge's reply names no winner (a last line 'Winner: A', 'Winner: B' or 'Winner: tie')"
+            return Verdict(self.name, False, why, cost=cost)
         as_a = {"A": "response", "B": "baseline", "tie": "tie"}[w1]
         as_b = {"A": "baseline", "B": "response", "tie": "tie"}[w2]
         if as_a != as_b:
@@ -134,12 +138,13 @@ class PairwiseJudge(Verifier):
                 self.name, False,
                 f"the judge's verdicts disagree when the two swap places (the {as_a} wins with the response as A, "
                 f"the {as_b} with it as B): position bias, no verdict kept",
+                cost=cost,
             )
         if as_a == "response":
-            return Verdict(self.name, True, f"the response beats the baseline in both orders: {why1}", 1.0)
+            return Verdict(self.name, True, f"the response beats the baseline in both orders: {why1}", 1.0, cost=cost)
         if as_a == "tie":
-            return Verdict(self.name, self.ties, f"a tie in both orders: {why1}", 0.5)
-        return Verdict(self.name, False, f"the baseline beats the response in both orders: {why2}", 0.0)
+            return Verdict(self.name, self.ties, f"a tie in both orders: {why1}", 0.5, cost=cost)
+        return Verdict(self.name, False, f"the baseline beats the response in both orders: {why2}", 0.0, cost=cost)
 
     async def aclose(self) -> None:
         await self.teacher.aclose()

@@ -8,9 +8,9 @@ layer         what it does
 ``userns``    a new user namespace: no capability holds outside the sandbox, and
               the process limit counts only the sandbox's own processes
 ``netns``     a new network namespace with loopback down: no network at all
-``pidns``     a new pid namespace: the sandbox sees only its own processes, and
-              when its first process ends, or the launcher dies, every process in
-              it is killed
+``pidns``     a new pid namespace for the solution: it sees only its own processes,
+              and when its first process ends, or the grader dies, every process
+              in it is killed
 ``nproc``     ``RLIMIT_NPROC`` holds (as root, the real uid becomes 65534 for it)
 ``landlock``  reads only below the interpreter and system paths, writes only below
               the run's temporary directory, no TCP, no signals outside
@@ -26,11 +26,12 @@ scrubbed environment (no inherited variables), and a temporary working directory
 is deleted afterwards. When a layer is missing, :class:`Sandbox` refuses to run, naming
 the layer, unless the caller opts out of it with ``allow_missing``.
 
-Inside, the solution and its grading are apart (``_grading.py``): pid 1 is the grader; it
-forks the solution's process, which holds only two pipes to the grader (not the report
-pipe, not the tests), enters a Landlock domain of its own and runs the solution. The
-grader then reads the :class:`~synthkit.verify.grader.Suite` from a pipe of its own and
-runs the tests in its interpreter; every use of the solution's names is a request to the
+Inside, the solution and its grading are apart (the ``_sandboxed`` package): the sandbox's
+first process is the grader; it forks the solution's process, pid 1 of a new pid
+namespace (so the grader has no pid there), which holds only two pipes to the grader (not
+the report pipe, not the tests), enters a Landlock domain of its own and runs the solution.
+The grader, which may now signal that process only, then reads the
+:class:`~synthkit.verify.grader.Suite` from a pipe of its own and runs the tests in its interpreter; every use of the solution's names is a request to the
 solution's process, answered with plain data (type-tagged JSON) that the grader compares,
 type-strictly. What the solution writes on its pipe that is not such an answer, and what
 its process notices it doing to itself (replacing builtins, an ``__eq__`` that equals
@@ -273,7 +274,7 @@ class _ForkServer:
         self._finalizer = weakref.finalize(self, _stop_server, parent, self._proc)
 
     def launch(self, cfg: bytes, fds: list[int]) -> int:
-        """Send one run's config and its stdout, stderr and report fds; return the launcher's pid."""
+        """Send one run's config and its stdout, stderr, report and payload fds; return the sandbox's first pid."""
         with self._lock:
             for _ in range(2):
                 if self._sock is None or self._proc is None or self._owner != os.getpid() or self._proc.poll() is not None:
@@ -318,6 +319,18 @@ def _killpg(pid: int) -> None:
         os.killpg(pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         pass
+
+
+def _few_files(path: str) -> bool:
+    """Whether ``path`` holds at most 8 entries, none a folder (deleting it cannot take long)."""
+    try:
+        with os.scandir(path) as entries:
+            for i, entry in enumerate(entries):
+                if i >= 8 or entry.is_dir(follow_symlinks=False):
+                    return False
+    except OSError:
+        return False
+    return True
 
 
 def _rmtree(path: str) -> None:
@@ -399,7 +412,7 @@ def _failures_ok(failed: Any) -> bool:
 
 
 def _well_formed(line: dict[str, Any]) -> bool:
-    """Whether a report line has the shape the grader (pid 1) writes."""
+    """Whether a report line has the shape the grader writes."""
     if not isinstance(line.get("tampered"), list) or not all(isinstance(t, str) for t in line["tampered"]):
         return False
     if line.get("stage") == "solution":
@@ -416,7 +429,7 @@ def _well_formed(line: dict[str, Any]) -> bool:
 def _prefill(fd: int, payload: bytes) -> bytes:
     """Write what fits of ``payload`` into the pipe now, without blocking; return the rest.
 
-    The bytes wait in the kernel's pipe buffer: pid 1 reads them after it has forked the
+    The bytes wait in the kernel's pipe buffer: the grader reads them after it has forked the
     solution's process, which closes its copy of the pipe before the solution runs.
     """
     if len(payload) > 2**16:
@@ -550,9 +563,9 @@ class Sandbox:
                 "write_paths": [workdir, *_DEVICES_RW],
             }
             pipes = [os.pipe() for _ in range(3)]
-            tests_r, tests_w = os.pipe()  # the tests go to pid 1 only, read after the solution's process has forked
+            tests_r, tests_w = os.pipe()  # to the grader only, read after the solution's process has forked
             rest = _prefill(tests_w, payload)
-            if not rest:  # all of it waits in the pipe: pid 1 reads it, then EOF, without waiting for us
+            if not rest:  # all of it waits in the pipe: the grader reads it, then EOF, without waiting for us
                 os.close(tests_w)
             try:
                 pid = await asyncio.to_thread(self._server.launch, marshal.dumps(cfg), [w for _, w in pipes] + [tests_r])
@@ -589,7 +602,10 @@ class Sandbox:
                 if writer is not None:
                     await writer
         finally:
-            await asyncio.to_thread(_rmtree, workdir)
+            if _few_files(workdir):
+                _rmtree(workdir)  # quicker here than a thread hop
+            else:
+                await asyncio.to_thread(_rmtree, workdir)
         duration = time.monotonic() - start
         return self._interpret(
             _parse_report(report), timed_out, suite, out.decode(errors="replace"), err.decode(errors="replace"),
@@ -606,8 +622,8 @@ class Sandbox:
         lim = self.limits
         n = suite.size
         common: dict[str, Any] = {"stdout": out, "stderr": err, "duration": duration, "workdir": workdir, "tests_total": n}
-        # Only pid 1 (the grader) and the launcher hold the report pipe: the grader writes one
-        # report, the launcher pid 1's exit status last.
+        # Only the grader holds the report pipe (the solution's process closes its copy before
+        # the solution runs): it writes one report, then a line with its exit status.
         report = next((x for x in lines if _well_formed(x)), None)
         setup = next((x for x in lines if isinstance(x.get("setup_error"), str)), None)
         if setup is not None and report is None:
@@ -625,6 +641,9 @@ class Sandbox:
         if sig is not None:
             return self._killed(sig, "", common)
         if report is None:
+            if code is None:
+                why = "the CPU time hard limit or the kernel's out-of-memory killer"
+                return RunResult("crashed", f"the sandbox's grader was killed before it reported ({why})", **common)
             tail = err.strip().splitlines()[-1:] or ["(no stderr)"]
             return RunResult(
                 "crashed", f"the program exited with code {code} before the tests finished; stderr: {tail[0][:300]}", **common

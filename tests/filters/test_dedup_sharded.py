@@ -122,7 +122,7 @@ def test_cli_near_prints_the_choice_and_expected_recall(tmp_path):
     src.write_text("".join(json.dumps({"text": t}) + "\n" for t in ["a b c d e f g h i j", "a b c d e f g h i k", "x y z"]))
     runner = CliRunner()
     res = runner.invoke(cli, ["dedup", str(src), "-o", str(tmp_path / "o.jsonl"), "--near", "0.7"], catch_exceptions=False)
-    assert "112 permutations, 22 bands of 5 rows (chosen for threshold 0.7)" in res.output
+    assert "112 permutations (numpy MinHash), 22 bands of 5 rows (chosen for threshold 0.7)" in res.output
     assert "found with probability 0.983" in res.output
     res = runner.invoke(cli, ["dedup", str(src), "-o", str(tmp_path / "o.jsonl"), "--near", "0.7", "--bands", "28"], catch_exceptions=False)
     assert "28 bands of 4 rows (as given)" in res.output

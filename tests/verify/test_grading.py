@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from synthkit.records import Record
-from synthkit.verify import _grading as g
+from synthkit.verify._sandboxed import data as g
 from synthkit.verify.code import CodeVerifier
 from synthkit.verify.grader import Reference, Suite, SuiteError, strict_source
 from synthkit.verify.sandbox import Limits, Sandbox
@@ -38,7 +38,7 @@ plain_values = st.recursive(
 @settings(max_examples=300, deadline=None)
 def test_plain_data_round_trips_exactly(value):
     """Every plain value survives encode, a JSON frame and the strict decoder with its types and exact floats."""
-    node = g.encode(value, g._grader_other)
+    node = g.encode(value, g.outbound)
     back = g.decode(g.loads(g.dumps(node)[:-1]))
     assert g.strict_equal(back, value)
     assert type(back) is type(value)
@@ -303,11 +303,34 @@ def test_a_solution_cannot_shadow_what_the_tests_use(sandbox):
 
 @linux
 def test_the_solution_cannot_signal_the_grader(sandbox):
-    """Signals from the solution's process to the grader are refused by its own Landlock domain (and seen as tampering)."""
-    code = "import os, signal\ntry:\n    os.kill(1, signal.SIGXCPU)\nexcept OSError as exc:\n    print('refused', exc.errno)\ndef f():\n    return 1"
+    """The solution's process is pid 1 of its own namespace: the grader has no pid there, and signals aimed at it reach nothing else."""
+    code = textwrap.dedent(
+        """
+        import os, signal
+        print('parent', os.getppid(), 'me', os.getpid())
+        for pid in (0, -1, 1):
+            for sig in (signal.SIGTERM, signal.SIGXCPU, signal.SIGKILL):
+                try:
+                    os.kill(pid, sig)
+                except OSError as exc:
+                    print('refused', pid, exc.errno)
+        def f():
+            return 1
+        """
+    )
     r = sandbox.run_sync(code, ["assert f() == 1"])
-    assert "refused 1" in r.stdout
-    assert r.status == "tampered" and "sent a signal to the grader (os.kill(1, 24))" in r.reason
+    assert "parent 0 me 1" in r.stdout
+    assert r.status == "tampered" and "tried to signal the grader (os.kill(0, 15)" in r.reason
+    assert "sent itself SIGXCPU" in " ".join(r.tampered)
+
+
+@linux
+def test_the_grader_can_signal_only_the_solutions_process(sandbox):
+    """The record's tests run in the grader, which a seccomp filter lets signal the solution's process and nothing else."""
+    test = "import os, signal\ntry:\n    os.kill(os.getppid(), 0)\nexcept PermissionError:\n    print('parent refused')\nassert f() == 1"
+    r = sandbox.run_sync("def f():\n    return 1", [test])
+    assert r.passed, r.reason
+    assert "parent refused" in r.stdout
 
 
 @linux

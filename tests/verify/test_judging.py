@@ -179,3 +179,15 @@ def test_parse_winner_forms():
     assert parse_winner("The better response is A.\nWinner: tie") == "tie"
     assert parse_winner("[[B]]") == "B"
     assert parse_winner("no verdict here") is None
+
+
+async def test_pairwise_verdicts_carry_both_requests_cost(openai_server):
+    """A pairwise verdict's cost counts the tokens of both orders' requests, as the judge's does for its one."""
+    openai_server.configure(reply=lambda m: "Winner: tie")
+    judge = PairwiseJudge(_openai(openai_server))
+    verdict = await judge.verify(Record.create(prompt="Capital?", response="Paris", data={"baseline": "Lyon"}))
+    assert len(openai_server.requests) == 2 and verdict.cost is not None
+    one = await judge._winner(Record.create(prompt="Capital?"), "Paris", "Lyon")
+    assert verdict.cost["completion_tokens"] == 2 * sum(c.usage.completion_tokens for c in one[2])
+    assert verdict.cost["model"] == "judge-model"
+    await judge.aclose()

@@ -68,7 +68,6 @@ def test_distributed_exact_and_near_dedup_equal_local(tmp_path):
             .filter("length", min_words=2)
             .filter("exact-dedup")
             .filter("near-dedup", threshold=0.7)
-            .filter("novelty", threshold=0.95, metric="jaccard")  # a stateful filter without shards: one ordered actor
         )
 
     out = _both(pipeline, tmp_path, engine)
@@ -80,16 +79,26 @@ def test_distributed_exact_and_near_dedup_equal_local(tmp_path):
     assert run["reader"] == "workers" and run["blocks"] > 20
     near = next(d for d in run["dedup"] if d["filter"] == "near-dedup")
     assert len(near["shards"]) == 3 and near["blocks"] == run["blocks"]
-    kept_by_near = sum(d["count"] for d in counts["dropped"] if d["step"] == "novelty") + counts["kept"]
-    assert sum(s["entries"] for s in near["shards"]) == kept_by_near  # the index holds exactly the records near-dedup kept
+    assert sum(s["entries"] for s in near["shards"]) == counts["kept"]  # the index holds exactly the records near-dedup kept
+
+
+def test_a_stateful_filter_without_shards_between_dedup_filters(tmp_path):
+    """novelty (no sharded index: one ordered actor) between exact and near dedup: the same output as local."""
+    src = _write(tmp_path / "in.jsonl", 300, seed=6)
+    pipeline = lambda: (  # noqa: E731
+        sk.Pipeline(src, on_bad_line="skip").filter("exact-dedup").filter("novelty", threshold=0.9, metric="jaccard").filter("near-dedup", threshold=0.7)
+    )
+    out = _both(pipeline, tmp_path, _engine(block_size=32))
+    assert out["ray"] == out["local"]
+    assert {"exact-dedup", "novelty"} <= {d["step"] for d in out["local"][2]["dropped"]}
 
 
 def test_source_larger_than_the_driver_share_streams_in_blocks(tmp_path):
     """A file many times the driver's share is read by workers in blocks; at most the share (plus a block) is ever in flight; output equals local."""
-    src = _write(tmp_path / "in.jsonl", 6000)
+    src = _write(tmp_path / "in.jsonl", 3000)
     size = src.stat().st_size
-    share = 64 << 10
-    engine = _engine(driver_memory="64KB", block_size=40)
+    share = 32 << 10
+    engine = _engine(driver_memory="32KB", block_size=30)
     out = _both(lambda: sk.Pipeline(src, on_bad_line="skip").filter("exact-dedup").filter("near-dedup", threshold=0.8), tmp_path, engine)
     assert out["ray"] == out["local"]
     run = engine.last_run
@@ -127,17 +136,19 @@ LINES = [
 ]
 
 
-@pytest.mark.parametrize("block_size", [1, 3, 1000])
+@pytest.mark.parametrize("block_size", [1, 1000])
 def test_workers_read_jsonl_lines_as_the_local_reader_does(tmp_path, block_size):
     """Blank lines, CRLF, lines without ids, bad UTF-8, bad JSON, non-objects, no final newline: blocks cut anywhere read as locally."""
     src = tmp_path / "in.jsonl"
     src.write_bytes(b"".join(LINES * 3))
     out = _both(lambda: sk.Pipeline(src, on_bad_line="skip").filter("exact-dedup"), tmp_path, _engine(block_size=block_size))
     assert out["ray"] == out["local"]
-    assert out["local"][2]["inputs"] == 3 * 9 and out["local"][1].count(b"bad_line") == 3 * 4
+    counts = out["local"][2]
+    assert counts["inputs"] == 25  # 9 lines a copy, but the last line of a copy runs into the first of the next
+    assert next(f["count"] for f in counts["failed"] if f["kind"] == "bad_line") == 14
 
 
-@pytest.mark.parametrize("block_size", [2, 1000])
+@pytest.mark.parametrize("block_size", [2])
 def test_a_bad_line_stops_workers_reading_as_locally(tmp_path, block_size):
     """With on_bad_line='stop', the run raises the local reader's InputError after writing the same records."""
     src = tmp_path / "in.jsonl"
@@ -174,7 +185,7 @@ def test_reader_option_is_checked():
     from synthkit_ray.engine import RayEngine, RayEngineError, parse_bytes
 
     with pytest.raises(RayEngineError, match="reader='workers' reads JSONL and Parquet files only"):
-        sk.Pipeline([sk.Record.create(text="x")]).filter("exact-dedup").run(None, engine=RayEngine(reader="workers"))
+        sk.Pipeline([sk.Record.create(data={"text": "x"})]).filter("exact-dedup").run(None, engine=RayEngine(reader="workers"))
     with pytest.raises(ValueError, match="reader must be one of"):
         RayEngine(reader="nodes")
     assert parse_bytes("64KB") == 65536 and parse_bytes("1.5g") == 3 << 29 and parse_bytes(10) == 10

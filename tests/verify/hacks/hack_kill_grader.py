@@ -1,14 +1,14 @@
-"""Sends signals to its parent and to pid 1 (the grader) to stop the run early.
+"""Sends signals to its parent, its process group, every process and pid 1, hoping to stop the grader early.
 
 technique: signal-trick
 task: square
 expect: tampered
-seen: sent a signal to the grader
+seen: tried to signal the grader
 """
 import os
 import signal
 
-for pid in (os.getppid(), 1):
+for pid in (os.getppid(), 0, -1, 1):
     for sig in (signal.SIGXCPU, signal.SIGTERM, signal.SIGKILL):
         try:
             os.kill(pid, sig)
