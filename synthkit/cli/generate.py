@@ -48,6 +48,8 @@ def add_commands(cli: click.Group) -> None:
     @click.option("--timeout", default=120.0, show_default=True, type=float, help="Seconds per request.")
     @click.option("--max-attempts", default=6, show_default=True, type=click.IntRange(1), help="Attempts per request.")
     @click.option("--seed", default=0, show_default=True, type=int, help="Run seed (recorded in lineage).")
+    @click.option("--on-bad-line", type=click.Choice(["stop", "skip"]), default="stop", show_default=True,
+                  help="At a malformed input line: stop with its line number, or skip it (counted as failed).")
     @engine_options
     @run_options
     def generate_command(
@@ -77,6 +79,7 @@ def add_commands(cli: click.Group) -> None:
         grace: float,
         price_in: float | None,
         price_out: float | None,
+        on_bad_line: str,
     ) -> None:
         """Ask a teacher model to answer every record of IN.jsonl; write OUT.jsonl.
 
@@ -140,9 +143,10 @@ def add_commands(cli: click.Group) -> None:
         if failures is None:
             failures = str(companion(output, "failures"))
         progress = RunProgress(getattr(t, "stats", None), total=None if input_path == "-" else _count_lines(input_path))
-        summary = Pipeline(input_path, seed=seed, concurrency=concurrency, grace=grace, command=invocation()).step(step).run(
-            sink=output, rejects=failures, progress=progress, engine=runner
+        pipeline = Pipeline(
+            input_path, seed=seed, concurrency=concurrency, on_bad_line=on_bad_line, grace=grace, command=invocation()  # type: ignore[arg-type]
         )
+        summary = pipeline.step(step).run(sink=output, rejects=failures, progress=progress, engine=runner)
         finish(summary, max_failure_rate=max_failure_rate, failures=failures)
 
     @cli.command(name="serve-test")
