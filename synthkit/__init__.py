@@ -7,6 +7,8 @@ Heavy modules load lazily, so ``import synthkit`` stays fast.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from synthkit._lazy import exports
 from synthkit.errors import SynthkitError
 from synthkit.hookspecs import hookimpl
@@ -26,6 +28,28 @@ from synthkit.interfaces import (
     Verifier,
 )
 from synthkit.records import Lineage, Record, Verdict
+
+if TYPE_CHECKING:  # what the lazy names are, for type checkers and the API reference (nothing is imported at run time)
+    from synthkit.generators.generate import Generate
+    from synthkit.io.card import dataset_card, write_card
+    from synthkit.io.exporters import export
+    from synthkit.io.interchange import read_records, to_dataset, to_pandas, to_polars, write_records
+    from synthkit.io.jsonl import JsonlWriter, iter_records
+    from synthkit.pipeline.builder import Pipeline
+    from synthkit.pipeline.plan import Plan
+    from synthkit.pipeline.summary import Summary
+    from synthkit.plugins import (
+        get_engine,
+        get_exporter,
+        get_filter,
+        get_mixer,
+        get_plugins,
+        get_teacher,
+        get_template,
+        get_verifier,
+        resolve,
+    )
+    from synthkit.templates.jinja import JinjaTemplate
 
 __version__ = "0.1.0"
 

@@ -32,7 +32,7 @@ import attrs
 from synthkit.errors import FatalError
 from synthkit.interfaces import Context, Filter
 from synthkit.pipeline.plan import GeneratorStep, VerifyStep
-from synthkit.pipeline.steps import apply_filters, failure, run_step
+from synthkit.pipeline.steps import apply_filters, run_step
 from synthkit.pipeline.summary import Outcome
 from synthkit.records import Record, Verdict
 
