@@ -13,9 +13,11 @@ import attrs
 from synthkit.interfaces import MixReport
 from synthkit.records import Record
 
-__all__ = ["Outcome", "Summary", "count_table", "reason_key"]
+__all__ = ["TAMPERED", "Outcome", "Summary", "count_table", "reason_key"]
 
 Status = Literal["dropped", "failed"]
+#: how a verdict's reason starts when the response interfered with its grading
+TAMPERED = "tampered:"
 
 
 @attrs.frozen
@@ -146,6 +148,11 @@ class Summary:
         return sum(self.failed.values())
 
     @property
+    def tampered(self) -> int:
+        """Records a verifier dropped because the response interfered with its grading (``tampered: ...``)."""
+        return sum(n for (_, reason), n in self.dropped.items() if reason.startswith(TAMPERED))
+
+    @property
     def unfinished(self) -> int:
         """Records read (or made) that a stop left without an outcome; a re-run picks them up."""
         return max(0, self.inputs + self.expanded - self.kept - self.n_dropped - self.n_failed)
@@ -197,6 +204,7 @@ class Summary:
             "stopped": self.stopped,
             "stopped_by": self.stopped_by,
             "unfinished": self.unfinished,
+            "tampered": self.tampered,
             "mixed_in": self.mixed_in,
             "spend": [attrs.asdict(x) for x in self.spend],
             "mix": None if self.mix is None else {"asked": dict(self.mix.asked), "produced": dict(self.mix.produced)},
@@ -218,6 +226,8 @@ class Summary:
             first = self.first.get((step, key), "")
             if status == "failed" and first:
                 lines.append(f"           first: {_short(first)}")
+        if self.tampered:
+            lines.append(f"  {self.tampered} tampered: responses that interfered with their grading (their reasons are in the rejects)")
         if self.mix is not None:
             lines.append(f"  {self.mix}" + (f" (+{self.mixed_in} from other sources)" if self.mixed_in else ""))
         lines += [f"  cost     {x}" for x in self.spend if x.requests]

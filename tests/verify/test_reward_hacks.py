@@ -98,3 +98,31 @@ async def test_corpus_entry_gets_the_verdict_it_declares(verifier, path):
     else:
         assert "before the tests finished" in verdict.reason, verdict.reason
     assert meta.get("seen", "") in verdict.reason, verdict.reason
+
+
+def test_the_corpus_through_a_pipeline_keeps_the_correct_and_counts_the_tampered(tmp_path):
+    """Through ``synthkit verify``: correct solutions are kept, each hack is a reject, tampering counted in the summary."""
+    import json
+    import subprocess
+
+    entries = _entries()
+    metas = [_meta(p) for p in entries]
+    src = tmp_path / "in.jsonl"
+    src.write_text(
+        "".join(
+            json.dumps({"id": p.stem, "response": f"{FENCE}python\n{p.read_text()}\n{FENCE}\n", **TASKS[m["task"]]}) + "\n"
+            for p, m in zip(entries, metas)
+        )
+    )
+    proc = subprocess.run(
+        [sys.executable, "-m", "synthkit", "verify", str(src), "-o", str(tmp_path / "kept.jsonl"), "--verifier", "code",
+         "--rejects", str(tmp_path / "rej.jsonl"), "-O", "wall=6", "-O", "cpu=3", "-O", "examples=40"],
+        capture_output=True, text=True, timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr
+    kept = {json.loads(x)["id"] for x in (tmp_path / "kept.jsonl").read_text().splitlines()}
+    rejects = {json.loads(x)["id"] for x in (tmp_path / "rej.jsonl").read_text().splitlines()}
+    assert kept == {p.stem for p, m in zip(entries, metas) if m["expect"] == "pass"}
+    assert rejects == {p.stem for p, m in zip(entries, metas) if m["expect"] != "pass"}
+    n_tampered = sum(m["expect"] == "tampered" for m in metas)
+    assert f"  {n_tampered} tampered: responses that interfered with their grading" in proc.stderr, proc.stderr
