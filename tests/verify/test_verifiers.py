@@ -193,7 +193,7 @@ def test_cli_verify_code_and_options(tmp_path):
     )
     proc = _cli(
         "verify", str(src), "-o", str(tmp_path / "kept.jsonl"), "--verifier", "code",
-        "--rejects", str(tmp_path / "rej.jsonl"), "-O", "cpu=1", "-O", "wall=3",
+        "--rejects", str(tmp_path / "rej.jsonl"), "-O", "cpu=1", "-O", "wall=15",
     )
     assert proc.returncode == 0, proc.stderr
     assert len((tmp_path / "kept.jsonl").read_text().splitlines()) == 1
