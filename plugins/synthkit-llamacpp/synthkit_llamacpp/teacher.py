@@ -16,6 +16,7 @@ JSON of that shape (up to ``max_tokens``).
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import json
 import os
@@ -82,7 +83,9 @@ def model_file(model: str) -> Path:
             )
             raise OptionError(msg) from None
         target = Path(os.environ.get("SYNTHKIT_MODEL_DIR") or Path.home() / ".cache" / "synthkit" / "models") / bundled.MODEL_NAME
-        return Path(bundled.assemble(target))
+        if target.is_file() and _digest(target) == bundled.EXPECTED_SHA256:
+            return target  # assembled before (the digest is remembered beside it)
+        return Path(bundled.assemble(target, overwrite=target.exists()))
     path = Path(model).expanduser()
     if not path.is_file():
         msg = f"model file {str(path)!r} does not exist: give the path of a GGUF file, or {BUNDLED_MODEL!r} for the bundled model"
@@ -93,8 +96,14 @@ def model_file(model: str) -> Path:
 def _digest(path: Path) -> str:
     """The sha256 of a model file, remembered beside it by size and mtime (hashing 250 MB takes a second)."""
     st = path.stat()
+    return _digest_of(str(path), st.st_size, st.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=16)
+def _digest_of(name: str, size: int, mtime_ns: int) -> str:
+    path = Path(name)
     memo = path.with_name(path.name + ".sha256")
-    stamp = f"{st.st_size}:{st.st_mtime_ns}"
+    stamp = f"{size}:{mtime_ns}"
     try:
         saved_stamp, saved = memo.read_text().split()
         if saved_stamp == stamp:
@@ -232,6 +241,9 @@ class LlamaCppTeacher(RemoteTeacher):
     def _generate(self, messages: list[dict[str, Any]], kwargs: dict[str, Any]) -> dict[str, Any]:
         llm = self._instance()
         try:
+            # A fresh context each request: reusing a cached prompt prefix (partial KV removal, which
+            # Gemma 3's sliding-window cache does not keep exact) made a seeded reply depend on the one before.
+            llm.reset()
             return llm.create_chat_completion(messages=messages, **kwargs)
         finally:
             self._pool.put(llm)
