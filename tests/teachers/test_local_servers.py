@@ -94,3 +94,14 @@ def test_seed_reaches_the_server(openai_server, tmp_path, monkeypatch):
         res = CliRunner().invoke(cli, [*base, "-o", str(tmp_path / f"o{want}.jsonl"), *extra], catch_exceptions=False)
         assert res.exit_code == 0, res.output
         assert [r.body.get("seed") for r in openai_server.requests] == [want, want]
+
+
+def test_stream_is_refused_before_anything_is_sent(openai_server, tmp_path):
+    """`-p stream=true` is a usage error naming the parameter; no request reaches the server (no retries)."""
+    src = tmp_path / "in.jsonl"
+    src.write_text('{"prompt": "a"}\n')
+    res = CliRunner().invoke(cli, ["generate", str(src), "-o", str(tmp_path / "o.jsonl"), "--model", "m", "--base-url", openai_server.url, "-p", "stream=true"])
+    from synthkit.errors import OptionError
+
+    assert res.exit_code != 0 and isinstance(res.exception, OptionError) and "remove the stream parameter" in str(res.exception)
+    assert openai_server.request_count == 0

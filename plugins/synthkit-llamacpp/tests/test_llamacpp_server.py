@@ -93,3 +93,17 @@ def test_generate_against_the_real_server(llama_server, tmp_path, monkeypatch):
         assert len(rows) == 6 and all(r["lineage"]["params"]["seed"] == 9 for r in rows)
         outs.append(sorted((r["prompt"], r["response"]) for r in rows))
     assert outs[0] == outs[1]  # --seed is sent: the same samples both times
+
+
+def test_self_consistency_on_a_server_that_ignores_n(llama_server, tmp_path):
+    """Self-consistency (k samples per record) on the real server: every record gets a verdict, none fails."""
+    import synthkit as sk
+    from synthkit.records import Record
+
+    teacher = _teacher(llama_server, max_attempts=2)
+    check = sk.get_verifier("self-consistency", teacher=teacher, k=3, q=0.5,
+                            params={"max_tokens": 10, "temperature": 0.8, "seed": 2, "stop": ["###", "\n\n"]})
+    rows = [Record.from_dict({"prompt": f"What is {a} + {a}?", "response": f"{a} + {a} = {2 * a}"}) for a in (1, 2, 3)]
+    summary = sk.Pipeline(rows).verify(check).run(sink=tmp_path / "k.jsonl", rejects=tmp_path / "r.jsonl")
+    assert summary.n_failed == 0 and summary.kept + summary.n_dropped == 3
+    assert teacher.n_supported is False and teacher.stats.retries == 0
