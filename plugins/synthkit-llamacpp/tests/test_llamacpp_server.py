@@ -107,3 +107,22 @@ def test_self_consistency_on_a_server_that_ignores_n(llama_server, tmp_path):
     summary = sk.Pipeline(rows).verify(check).run(sink=tmp_path / "k.jsonl", rejects=tmp_path / "r.jsonl")
     assert summary.n_failed == 0 and summary.kept + summary.n_dropped == 3
     assert teacher.n_supported is False and teacher.stats.retries == 0
+
+
+async def test_a_one_slot_server_queue_is_met_by_fewer_requests_in_flight(llama_server):
+    """The server answers one request at a time, so queued requests time out; synthkit halves the concurrency and every one completes."""
+    import asyncio
+    import time
+
+    params = {"max_tokens": 16, "temperature": 0.0, "stop": ["###"], "seed": 1}
+    probe = _teacher(llama_server)
+    t0 = time.monotonic()
+    await probe.complete(MSGS, params)
+    one = time.monotonic() - t0
+    await probe.aclose()
+    t = _teacher(llama_server, timeout=max(2.5 * one, 1.0), concurrency=6, rpm=60000, max_attempts=8)
+    prompts = [[{"role": "user", "content": f"Name a colour, number {i}."}] for i in range(6)]
+    out = await asyncio.gather(*(t.complete(p, params) for p in prompts))
+    assert len(out) == 6 and t.stats.failures == 0
+    assert t.stats.errors.get("timeout", 0) >= 1 and t.limiter.concurrency.limit < 6
+    await t.aclose()
