@@ -31,3 +31,22 @@ def test_response_format_maps_to_llama_cpp_form():
         _response_format({"type": "json_schema", "json_schema": {}})
     with pytest.raises(OptionError, match="response_format must be"):
         _response_format({"type": "xml"})
+
+
+@pytest.mark.parametrize(("ci", "code", "says"), [("1", 1, "under CI the real-model tests must run"), ("", 0, "1 skipped")])
+def test_without_llama_cpp_the_real_model_tests_skip_except_under_ci(ci, code, says):
+    """With llama-cpp-python missing, a real-model test skips; under CI (CI set) it fails the run instead."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    target = Path(__file__).with_name("test_llamacpp_teacher.py")
+    script = (
+        "import sys; sys.modules['llama_cpp'] = None; import pytest; "  # None in sys.modules: the import fails
+        f"sys.exit(pytest.main(['-q', '-p', 'no:cacheprovider', {str(target)!r}, '-k', 'registered_and_checks']))"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "CI"} | ({"CI": ci} if ci else {})
+    res = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=300, cwd=target.parents[1])
+    assert res.returncode == code, res.stdout[-2000:]
+    assert says in res.stdout
