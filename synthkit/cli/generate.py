@@ -50,6 +50,8 @@ def add_commands(cli: click.Group) -> None:
     @click.option("--seed", default=None, type=int, help="Run seed: recorded in lineage and sent as the sampling seed (unless -p seed=N). Default 0, not sent.")
     @click.option("--on-bad-line", type=click.Choice(["stop", "skip"]), default="stop", show_default=True,
                   help="At a malformed input line: stop with its line number, or skip it (counted as failed).")
+    @click.option("-T", "--teacher-option", "teacher_options", multiple=True,
+                  help="Teacher option KEY=VALUE, value as JSON if it parses (repeatable), e.g. -T n_ctx=4096 for llamacpp.")
     @engine_options
     @run_options
     def generate_command(
@@ -80,6 +82,7 @@ def add_commands(cli: click.Group) -> None:
         price_in: float | None,
         price_out: float | None,
         on_bad_line: str,
+        teacher_options: tuple[str, ...] = (),
     ) -> None:
         """Ask a teacher model to answer every record of IN.jsonl; write OUT.jsonl.
 
@@ -124,6 +127,7 @@ def add_commands(cli: click.Group) -> None:
             "max_attempts": max_attempts,
         }
         options.update({k: v for k, v in (("base_url", base_url), ("api_key", api_key)) if v is not None})
+        options.update(key_values(teacher_options, option="--teacher-option", example="n_ctx=4096"))
         if (price_in is None) != (price_out is None):
             raise click.UsageError("give --price-in and --price-out together (USD per million tokens)")
         if price_in is not None:

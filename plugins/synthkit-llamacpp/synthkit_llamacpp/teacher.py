@@ -244,6 +244,11 @@ class LlamaCppTeacher(RemoteTeacher):
             # A fresh context each request: reusing a cached prompt prefix (partial KV removal, which
             # Gemma 3's sliding-window cache does not keep exact) made a seeded reply depend on the one before.
             llm.reset()
+            text = "\n".join(str(m.get("content") or "") for m in messages)
+            if len(llm.tokenize(text.encode("utf-8"), add_bos=False)) >= self.n_ctx:
+                # llama-cpp-python fails past the context with a numpy broadcast error: say what happened instead
+                msg = f"Requested tokens exceed context window of {self.n_ctx}"
+                raise ValueError(msg)
             return llm.create_chat_completion(messages=messages, **kwargs)
         finally:
             self._pool.put(llm)
@@ -258,7 +263,7 @@ class LlamaCppTeacher(RemoteTeacher):
             out = await asyncio.to_thread(self._generate, messages, kwargs)
         except ValueError as exc:
             detail = str(exc)
-            if "exceed context window" in detail:
+            if "exceed context window" in detail or "could not broadcast input array" in detail:
                 raise RecordError(f"the prompt does not fit the context of {self.n_ctx} tokens (n_ctx): {detail}", kind="context_window", attempts=1) from None
             raise RecordError(f"llama.cpp refused the request: {detail}", kind="invalid_request", attempts=1) from None
         choice = out["choices"][0]

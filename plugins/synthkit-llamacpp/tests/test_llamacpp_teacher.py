@@ -131,3 +131,20 @@ def _cached(path) -> int:
             return sum(db.execute(f"select count(*) from {t}").fetchone()[0] for t in tables if t.startswith("response"))  # noqa: S608
     except sqlite3.Error:
         return 0
+
+
+def test_teacher_options_from_the_command_line(gguf, tmp_path):
+    """`-T n_ctx=64` reaches the llamacpp teacher: a prompt past 64 tokens fails with kind context_window, a short one passes."""
+    from click.testing import CliRunner
+
+    from synthkit.cli import cli
+
+    src = tmp_path / "in.jsonl"
+    src.write_text(json.dumps({"prompt": "Say hi."}) + "\n" + json.dumps({"prompt": "word " * 200}) + "\n")
+    args = ["generate", str(src), "-o", str(tmp_path / "out.jsonl"), "--teacher", "llamacpp", "--model", str(gguf), "--no-cache",
+            "-T", "n_ctx=64", "-p", "max_tokens=4", "--max-failure-rate", "0.5"]
+    res = CliRunner().invoke(cli, args, catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    failed = [json.loads(x) for x in (tmp_path / "out.failures.jsonl").read_text().splitlines()]
+    assert len(failed) == 1 and failed[0]["reject"]["kind"] == "context_window" and "n_ctx" in json.dumps(failed[0]["reject"])
+    assert len((tmp_path / "out.jsonl").read_text().splitlines()) == 1
