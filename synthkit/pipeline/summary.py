@@ -58,13 +58,14 @@ class Outcome:
         return d
 
 
-_VOLATILE = re.compile(r"(?<!\w)'[^']*'(?!\w)|\"[^\"]*\"|\b[0-9a-f]{8,}\b|(?<![\w.])-?\d+(?:[.,]\d+)*(?:/\d+)?(?![\w])")
+_VOLATILE = re.compile(r"(?<!\w)'(?:[^'\\]|\\.)*'(?!\w)|\"(?:[^\"\\]|\\.)*\"|\b[0-9a-f]{8,}\b|(?<![\w.])-?\d+(?:[.,]\d+)*(?:/\d+)?(?![\w])")
 
 
 def reason_key(reason: str) -> str:
     """Return ``reason`` with ids, numbers and quoted values masked, so like reasons count together.
 
-    A number inside a word (``gsm8k``) and an apostrophe inside a word (``judge's``) are kept.
+    A number inside a word (``gsm8k``) and an apostrophe inside a word (``judge's``) are kept;
+    a quoted value is masked whole, escaped quotes inside it included (``'it\\'s'``).
 
     >>> reason_key("final answer 12 != expected 7 (gsm8k)")
     'final answer # != expected # (gsm8k)'

@@ -2,6 +2,7 @@
 
 * :mod:`~synthkit.teachers.cache`: A resumable response cache: SQLite in WAL mode, content-addressed per sample.
 * :mod:`~synthkit.teachers.cost`: Token counts and dollars: prices from litellm's local price map, a budget, a meter.
+* :mod:`~synthkit.teachers.local`: Local servers: a loopback endpoint costs nothing, and a 500 that is a validation error is the request's fault.
 * :mod:`~synthkit.teachers.openai_client`: The ``openai`` teacher: synthkit's own async client for OpenAI-compatible chat completions.
 * :mod:`~synthkit.teachers.ratelimit`: Rate control for remote teachers: RPM and TPM token buckets, adaptive concurrency, pauses.
 * :mod:`~synthkit.teachers.remote`: The base of teachers that call a paid remote API: limits, retries, cost, budget, counters.
@@ -18,6 +19,7 @@ __all__ = [
     "CachedTeacher",
     "CostMeter",
     "DEFAULT_BASE_URL",
+    "LOCAL_PRICE",
     "OpenAITeacher",
     "Price",
     "RateLimited",
@@ -33,6 +35,8 @@ __all__ = [
     "cache_key",
     "call_with_retries",
     "estimate_tokens",
+    "is_local_url",
+    "is_request_error",
     "is_testing",
     "parse_duration",
     "price_map",
@@ -49,6 +53,7 @@ __getattr__, __dir__ = exports(
         "CachedTeacher": "cache",
         "CostMeter": "cost",
         "DEFAULT_BASE_URL": "openai_client",
+        "LOCAL_PRICE": "local",
         "OpenAITeacher": "openai_client",
         "Price": "cost",
         "RateLimited": "retry",
@@ -64,6 +69,8 @@ __getattr__, __dir__ = exports(
         "cache_key": "cache",
         "call_with_retries": "retry",
         "estimate_tokens": "cost",
+        "is_local_url": "local",
+        "is_request_error": "local",
         "is_testing": "retry",
         "parse_duration": "ratelimit",
         "price_map": "cost",

@@ -15,6 +15,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from synthkit.errors import AuthError, RecordError
+from synthkit.teachers.cost import price_of
+from synthkit.teachers.local import LOCAL_PRICE, is_local_url, is_request_error
 from synthkit.teachers.remote import RemoteTeacher, Reply
 from synthkit.teachers.retry import RateLimited, RetryableError
 
@@ -73,8 +75,11 @@ class OpenAITeacher(RemoteTeacher):
     name = "openai"
 
     def __init__(self, model: str, *, base_url: str | None = None, api_key: str | None = None, **options: Any) -> None:
+        base_url = (base_url or os.environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
+        if options.get("price") is None and options.get("meter") is None and is_local_url(base_url) and price_of(model) is None:
+            options["price"] = LOCAL_PRICE  # an unpriced model on this machine costs nothing: --budget works
         super().__init__(model, **options)
-        self.base_url = (base_url or os.environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
+        self.base_url = base_url
         self._url = self.base_url + "/chat/completions"
         key = api_key
         if key is None:
@@ -121,7 +126,10 @@ class OpenAITeacher(RemoteTeacher):
                 status = resp.status
                 headers = resp.headers
         except asyncio.TimeoutError:
-            msg = f"no answer from {self.base_url} within {self.timeout:g} s"
+            msg = (
+                f"no answer from {self.base_url} within {self.timeout:g} s (time queued at the server counts: "
+                "a server with fewer parallel slots than --concurrency makes requests wait; lower --concurrency or raise --timeout)"
+            )
             raise RetryableError(msg, kind="timeout") from None
         except aiohttp.ClientPayloadError as exc:
             msg = f"truncated response body from {self.base_url}: {type(exc).__name__}"
@@ -154,6 +162,9 @@ class OpenAITeacher(RemoteTeacher):
                 f"Check the key given by {where}, and that it may use model {self.model!r}. The run is stopped."
             )
             raise AuthError(msg)
+        if status >= 500 and is_request_error(detail):
+            msg = f"HTTP {status} from {self.base_url}, but the server refused the request itself (it would fail again): {detail}"
+            raise RecordError(msg, kind="invalid_request", attempts=1)
         if status in _RETRYABLE_STATUS or status >= 500:
             raise RetryableError(f"HTTP {status} from {self.base_url}: {detail}", kind=f"http_{status}", retry_after=_retry_after(headers))
         raise RecordError(f"HTTP {status} from {self.base_url}: {detail}", kind=f"http_{status}", attempts=1)

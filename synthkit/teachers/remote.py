@@ -234,6 +234,10 @@ class RemoteTeacher(Teacher):
                 slot.overloaded(exc.retry_after, getattr(exc, "headers", None))
                 self.stats.paused_until = self.limiter.paused_until
                 raise
+            except RetryableError as exc:
+                if exc.kind == "timeout":  # requests queue at the server: fewer in flight (AIMD cut, once a window)
+                    self.limiter.concurrency.overloaded(slot.started)
+                raise
             finally:
                 self.stats.in_flight.pop(token, None)
             if not reply.texts:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -18,9 +19,23 @@ from synthkit.errors import AuthError, MissingDependencyError, RecordError
 from synthkit.teachers.remote import RemoteTeacher, Reply
 from synthkit.teachers.retry import RateLimited, RetryableError
 
-__all__ = ["LiteLLMTeacher", "register_teachers", "import_litellm"]
+__all__ = ["LiteLLMTeacher", "register_teachers", "import_litellm", "mask_key", "NO_KEY"]
 
 _PREFIX = "llm_provider-"
+#: The key sent to a server given by ``base_url`` when none is set: keyless local servers
+#: (llama.cpp, vLLM, Ollama) need none, but litellm refuses to send a request without one.
+NO_KEY = "no-key"
+
+
+def mask_key(text: str, key: str | None) -> str:
+    """Return ``text`` with each whole occurrence of ``key`` replaced by ``***``.
+
+    Only occurrences that stand alone count, so a short key (``x``) does not mangle the
+    words that contain it (``ContextWindowExceededError``).
+    """
+    if not key:
+        return text
+    return re.sub(rf"(?<![A-Za-z0-9_\-]){re.escape(key)}(?![A-Za-z0-9_\-])", "***", text)
 
 
 @functools.cache
@@ -99,6 +114,8 @@ class LiteLLMTeacher(RemoteTeacher):
             kwargs["api_base"] = self.base_url
         if self._api_key:
             kwargs["api_key"] = self._api_key
+        elif self.base_url:
+            kwargs["api_key"] = NO_KEY
         try:
             resp = await litellm.acompletion(
                 model=self.model,
@@ -134,9 +151,7 @@ class LiteLLMTeacher(RemoteTeacher):
         litellm = import_litellm()
         status = getattr(exc, "status_code", None)
         where = self.base_url or self.model
-        detail = str(exc).replace("\n", " ")[:300]
-        if self._api_key:
-            detail = detail.replace(self._api_key, "***")
+        detail = mask_key(str(exc).replace("\n", " "), self._api_key)[:300]
         if isinstance(exc, litellm.RateLimitError) or status == 429:
             headers = _headers(exc)
             err = RateLimited(f"HTTP 429 from {where}: {detail}", retry_after=_retry_after(headers), kind="http_429")
@@ -147,6 +162,12 @@ class LiteLLMTeacher(RemoteTeacher):
                 f"HTTP {status} from {where}: the API key was rejected or is missing ({detail}). Check --api-key, "
                 f"$SYNTHKIT_API_KEY or the provider's key variable, and that it may use model {self.model!r}. "
                 "The run is stopped."
+            )
+            raise AuthError(msg) from None
+        if "Missing credentials" in detail or "api_key client option must be set" in detail:
+            msg = (
+                f"no API key for {self.model}: litellm sent nothing ({detail}). Give --api-key, $SYNTHKIT_API_KEY "
+                "or the provider's key variable (for a keyless local server, --base-url alone is enough). The run is stopped."
             )
             raise AuthError(msg) from None
         if isinstance(exc, litellm.Timeout):

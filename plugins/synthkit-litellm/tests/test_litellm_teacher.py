@@ -107,3 +107,41 @@ def test_generate_command_with_the_litellm_teacher(openai_server, tmp_path, monk
     rows = [json.loads(x) for x in (tmp_path / "out.jsonl").read_text().splitlines()]
     assert [r["response"] for r in rows] == [f"echo: q{i}" for i in range(5)]
     assert rows[0]["lineage"]["teacher"] == "litellm" and openai_server.request_count == 5
+
+
+async def test_keyless_local_server_needs_no_api_key(openai_server, monkeypatch):
+    """With --base-url and no key, the litellm teacher reaches a keyless server (litellm gets a placeholder key)."""
+    for var in ("OPENAI_API_KEY", "SYNTHKIT_API_KEY"):
+        monkeypatch.delenv(var, raising=False)
+    t = LiteLLMTeacher("openai/local-model", base_url=openai_server.url, timeout=2.0)
+    out = await t.complete(MSGS, {})
+    assert out[0].text == "echo: hello world" and openai_server.request_count == 1 and t.stats.retries == 0
+
+
+async def test_missing_credentials_is_an_auth_error_not_a_retried_500(monkeypatch):
+    """litellm's "Missing credentials" (which it files as a 500) stops at once as an AuthError naming --api-key."""
+    for var in ("OPENAI_API_KEY", "SYNTHKIT_API_KEY"):
+        monkeypatch.delenv(var, raising=False)
+    t = LiteLLMTeacher("openai/gpt-4o-mini", timeout=2.0)
+    with pytest.raises(AuthError) as info:
+        await t.complete(MSGS, {})
+    assert "--api-key" in str(info.value) and "HTTP 500" not in str(info.value)
+    assert t.stats.requests == 1 and t.stats.retries == 0
+
+
+def test_mask_key_masks_whole_occurrences_only():
+    """A key is masked where it stands alone, never inside the words that contain it."""
+    from synthkit_litellm import mask_key
+
+    assert mask_key("litellm.ContextWindowExceededError: x", "x") == "litellm.ContextWindowExceededError: ***"
+    assert mask_key("bad key sk-abc123 sent", "sk-abc123") == "bad key *** sent"
+    assert mask_key("Bearer sk-abc1234", "sk-abc123") == "Bearer sk-abc1234"  # a longer key is not this key
+
+
+async def test_short_key_does_not_mangle_error_messages(openai_server):
+    """With --api-key e, a 400's message keeps its words (no litellm.BadR***qu***stError)."""
+    openai_server.queue_faults(["400"])
+    t = LiteLLMTeacher("openai/gpt-4o-mini", base_url=openai_server.url, api_key="e", timeout=2.0)
+    with pytest.raises(RecordError) as info:
+        await t.complete(MSGS, {})
+    assert "***" not in str(info.value) and "BadRequestError" in str(info.value)
