@@ -180,7 +180,8 @@ def make_pairs(
             :func:`~synthkit.io.interchange.read_records` reads.
         output: the pairs (JSONL or Parquet by suffix).
         verifier: a verifier or registered name; ``None`` uses the verdicts the samples carry.
-        by, margin: as for :func:`pair`.
+        by: ``"verdict"`` or ``"score"``, as for :func:`pair`.
+        margin: the least score difference between chosen and rejected.
         rejects: JSONL of every sample not in a pair, each with a ``reject`` object (the reason).
         verifier_options: options for a verifier given by name.
     """

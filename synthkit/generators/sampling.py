@@ -201,7 +201,10 @@ class BestOfN(Generator):
     Args:
         step: a generator that makes several samples per record (``Generate(..., n=8)``).
         verifier: a :class:`~synthkit.Verifier` or a registered verifier name.
-        keep, by, too_easy, too_hard: as for :func:`select`.
+        keep: passing samples kept per prompt (``None``: all), as for :func:`select`.
+        by: ``"first"`` or ``"score"``.
+        too_easy: drop prompts with a pass rate at least this.
+        too_hard: drop prompts with a pass rate at most this.
 
     Every sample not kept is a :class:`~synthkit.interfaces.Drop` with its reason, so the
     rejects file holds it with its verdict. A sample the verifier cannot check fails the record.
@@ -321,7 +324,10 @@ def select_samples(
             :func:`~synthkit.io.interchange.read_records` reads.
         output: the kept samples (JSONL or Parquet by suffix).
         verifier: a verifier or registered name; ``None`` uses the verdicts the samples carry.
-        keep, by, too_easy, too_hard: as for :func:`select`.
+        keep: passing samples kept per prompt (``None``: all), as for :func:`select`.
+        by: ``"first"`` or ``"score"``.
+        too_easy: drop prompts with a pass rate at least this.
+        too_hard: drop prompts with a pass rate at most this.
         rejects: JSONL of every sample not kept, each with a ``reject`` object (the reason).
         pass_rates: JSONL of one :class:`PromptTally` per prompt.
         verifier_options: options for a verifier given by name.
