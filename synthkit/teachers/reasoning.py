@@ -108,8 +108,8 @@ def message_reasoning(message: Mapping[str, Any]) -> tuple[str | None, str]:
     inline, answer = split_reasoning(text)
     if field and inline:
         return f"{field.strip()}\n\n{inline}", answer
-    if field:
-        return field.strip(), answer
+    if field:  # the answer after a separated trace starts at its first word (litellm leaves the newline after </think>)
+        return field.strip(), answer.lstrip()
     return inline, answer
 
 

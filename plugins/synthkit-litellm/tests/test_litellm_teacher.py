@@ -107,3 +107,19 @@ def test_generate_command_with_the_litellm_teacher(openai_server, tmp_path, monk
     rows = [json.loads(x) for x in (tmp_path / "out.jsonl").read_text().splitlines()]
     assert [r["response"] for r in rows] == [f"echo: q{i}" for i in range(5)]
     assert rows[0]["lineage"]["teacher"] == "litellm" and openai_server.request_count == 5
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        lambda m: {"content": "Final answer: 4", "reasoning_content": "2 and 2 make 4."},
+        lambda m: "<think>2 and 2 make 4.</think>\nFinal answer: 4",
+    ],
+    ids=["reasoning_content", "think-tags"],
+)
+async def test_reasoning_is_kept_apart_from_the_answer(openai_server, reply):
+    """litellm's reasoning_content and a think block in the text both become Completion.reasoning."""
+    openai_server.configure(reply=reply)
+    t = teacher(openai_server)
+    (out,) = await t.complete(MSGS, {})
+    assert (out.text, out.reasoning) == ("Final answer: 4", "2 and 2 make 4.")
