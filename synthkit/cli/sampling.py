@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from synthkit.cli import key_values
+from synthkit.cli import invocation, key_values
 
 
 def _verifier_options(items: tuple[str, ...]) -> dict[str, Any]:
@@ -60,7 +60,7 @@ def add_commands(cli: click.Group) -> None:
 
         summary = select_samples(
             input_path, output, verifier=verifier_name, keep=_keep(keep), by=by, too_easy=too_easy, too_hard=too_hard,  # type: ignore[arg-type]
-            rejects=rejects, pass_rates=pass_rates, verifier_options=_verifier_options(options),
+            rejects=rejects, pass_rates=pass_rates, verifier_options=_verifier_options(options), command=invocation(),
         )
         click.echo(str(summary), err=True)
 
@@ -92,7 +92,7 @@ def add_commands(cli: click.Group) -> None:
 
         summary = make_pairs(
             input_path, output, verifier=verifier_name, by=by, margin=margin, rejects=rejects,  # type: ignore[arg-type]
-            verifier_options=_verifier_options(options),
+            verifier_options=_verifier_options(options), command=invocation(),
         )
         click.echo(str(summary), err=True)
 

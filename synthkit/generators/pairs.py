@@ -29,7 +29,7 @@ from typing import Any, Literal
 import attrs
 
 from synthkit.errors import InputError, OptionError
-from synthkit.generators.sampling import read_samples, verdict_of, verified_groups
+from synthkit.generators.sampling import read_samples, verdict_of, verified_groups, with_command
 from synthkit.records import Lineage, Record, Verdict, content_id
 from synthkit.teachers.reasoning import REASONING_KEY
 
@@ -172,6 +172,7 @@ def make_pairs(
     margin: float = 0.0,
     rejects: str | Path | None = None,
     verifier_options: Mapping[str, Any] | None = None,
+    command: str | None = None,
 ) -> PairSummary:
     """Group a file of samples by prompt, verify them, and write one preference pair per prompt that has one.
 
@@ -184,6 +185,7 @@ def make_pairs(
         margin: the least score difference between chosen and rejected.
         rejects: JSONL of every sample not in a pair, each with a ``reject`` object (the reason).
         verifier_options: options for a verifier given by name.
+        command: the command line to add to the pairs' lineage (the CLI's own).
     """
     import contextlib
 
@@ -207,7 +209,7 @@ def make_pairs(
             result.prompts += 1
             made, dropped = pair(group, by=by, margin=margin, verifier=v.name if v is not None else None)
             if made is not None:
-                out.write(made)
+                out.write(with_command(made, command))
                 result.pairs += 1
             for r, reason in dropped:
                 outcome = Outcome("dropped", step, reason, r)

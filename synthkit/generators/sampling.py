@@ -43,6 +43,7 @@ __all__ = [
     "verdict_of",
     "verified_groups",
     "verify_samples",
+    "with_command",
 ]
 
 By = Literal["first", "score"]
@@ -51,6 +52,13 @@ By = Literal["first", "score"]
 def prompt_id(sample: Record) -> str:
     """The id of the prompt a sample answers: its first parent (its own id when it has none)."""
     return sample.lineage.parents[0] if sample.lineage.parents else sample.id
+
+
+def with_command(record: Record, command: str | None) -> Record:
+    """Return ``record`` with ``command`` appended to its lineage's command lines (unchanged for ``None``)."""
+    if not command:
+        return record
+    return record.evolve(lineage=attrs.evolve(record.lineage, commands=(*record.lineage.commands, command)))
 
 
 def group_samples(samples: Iterable[Record]) -> list[tuple[str, list[Record]]]:
@@ -316,6 +324,7 @@ def select_samples(
     rejects: str | Path | None = None,
     pass_rates: str | Path | None = None,
     verifier_options: Mapping[str, Any] | None = None,
+    command: str | None = None,
 ) -> Any:
     """Rejection sampling on a file of samples: verify them, keep ``keep`` per prompt, drop the rest with reasons.
 
@@ -331,6 +340,7 @@ def select_samples(
         rejects: JSONL of every sample not kept, each with a ``reject`` object (the reason).
         pass_rates: JSONL of one :class:`PromptTally` per prompt.
         verifier_options: options for a verifier given by name.
+        command: the command line to add to the kept samples' lineage (the CLI's own).
 
     Returns:
         The run's :class:`~synthkit.pipeline.summary.Summary` (``inputs == kept + dropped + failed``).
@@ -356,7 +366,7 @@ def select_samples(
         for _, group in verified_groups(samples, v, summary, rej, step):
             picked = select(group, keep=keep, by=by, too_easy=too_easy, too_hard=too_hard, verifier=v.name if v is not None else None)
             for r in picked.kept:
-                out.write(r)
+                out.write(with_command(r, command))
                 summary.kept += 1
             for r, reason in picked.dropped:
                 outcome = Outcome("dropped", step, reason, r)

@@ -114,6 +114,7 @@ def test_pairs_chosen_verify_rejected_do_not_and_every_sample_is_accounted_for(s
         assert by_id[c["id"]]["lineage"]["parents"][0] == by_id[r["id"]]["lineage"]["parents"][0] in mixed
         assert c["response"] == by_id[c["id"]]["response"] and c["reasoning"] == by_id[c["id"]]["reasoning"]
         assert p["prompt"] == by_id[c["id"]]["prompt"] and "reasoning" not in p
+        assert p["lineage"]["commands"][-1].startswith("synthkit pairs ") and p["lineage"]["commands"][0].startswith("synthkit generate ")
         used += [c["id"], r["id"]]
     assert sorted(used + [r["id"] for r in rej_rows]) == sorted(by_id)  # each sample in a pair or in rejects, once
     assert all(r["reject"]["reason"] for r in rej_rows)

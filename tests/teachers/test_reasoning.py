@@ -126,3 +126,21 @@ def test_verifiers_check_the_answer_not_the_trace(openai_server, tmp_path):
     res = runner.invoke(cli, ["verify", str(out), "-o", str(ok), "--verifier", "math"], catch_exceptions=False)
     assert res.exit_code == 0, res.output
     assert len(read_jsonl(ok)) == 1
+
+
+def test_a_regenerated_sample_keeps_its_own_reasoning_apart(openai_server, tmp_path):
+    """Regenerate: the second attempt's think block becomes the record's reasoning, not part of its response."""
+    import synthkit as sk
+    from synthkit.generators import Generate, Regenerate
+
+    def reply(messages):
+        attempt = sum(m["role"] == "assistant" for m in messages)
+        return f"<think>attempt {attempt}</think>Final answer: {4 if attempt else 5}"
+
+    openai_server.configure(reply=reply)
+    teacher = sk.get_teacher("openai", model="m", base_url=openai_server.url, api_key="k")
+    step = Regenerate(Generate(teacher), "math", attempts=2)
+    sk.Pipeline([sk.Record.create(prompt="2+2?", data={"answer": "4"})]).step(step).run(sink=tmp_path / "out.jsonl")
+    (row,) = read_jsonl(tmp_path / "out.jsonl")
+    assert (row["response"], row["reasoning"]) == ("Final answer: 4", "attempt 1")  # not the first attempt's trace
+    assert openai_server.requests[1].messages[-2] == {"role": "assistant", "content": "Final answer: 5"}
