@@ -29,7 +29,12 @@ from typing import Any, Literal
 import attrs
 
 from synthkit.errors import InputError, OptionError
-from synthkit.generators.sampling import read_samples, verdict_of, verified_groups, with_command
+from synthkit.generators.sampling import (
+    read_samples,
+    verdict_of,
+    verified_groups,
+    with_command,
+)
 from synthkit.records import Lineage, Record, Verdict, content_id
 from synthkit.teachers.reasoning import REASONING_KEY
 

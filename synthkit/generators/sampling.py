@@ -28,7 +28,15 @@ from typing import Any, Literal
 import attrs
 
 from synthkit.errors import InputError, OptionError, RecordError
-from synthkit.interfaces import Context, Drop, Generator, Swap, Teacher, Verifier, copy_with
+from synthkit.interfaces import (
+    Context,
+    Drop,
+    Generator,
+    Swap,
+    Teacher,
+    Verifier,
+    copy_with,
+)
 from synthkit.records import Record, Verdict
 
 __all__ = [
@@ -179,7 +187,10 @@ def select(
     rate = passed / n if n else 0.0
     pid = prompt_id(samples[0]) if samples else ""
     text = samples[0].user_content() if samples else ""
-    tally_of = lambda outcome: PromptTally(pid, text, n, passed, outcome)  # noqa: E731
+
+    def tally_of(outcome: str) -> PromptTally:
+        return PromptTally(pid, text, n, passed, outcome)
+
     if too_easy is not None and passed and rate >= too_easy:
         reason = f"too easy: {passed} of {n} samples passed (pass rate {rate:.2f} >= {too_easy:g})"
         return SampleSelection(tally_of("too easy"), (), tuple((s, reason) for s in samples))

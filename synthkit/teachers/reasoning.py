@@ -55,8 +55,8 @@ REASONING_KEY = "reasoning"
 #: ``"field"`` (``reasoning_content`` on the assistant message, or a ``reasoning`` column), or ``"drop"``.
 ReasoningStyle = Literal["think", "field", "drop"]
 
-_BLOCK = re.compile(r"^\s*<(think|thinking)>(.*?)</\1>\s*", re.S | re.I)
-_CLOSE_ONLY = re.compile(r"^(?!\s*<(?:think|thinking)>)(.*?)</(think|thinking)>\s*", re.S | re.I)
+_BLOCK = re.compile(r"^\s*<(think|thinking)>(.*?)</\1>\s*", re.DOTALL | re.IGNORECASE)
+_CLOSE_ONLY = re.compile(r"^(?!\s*<(?:think|thinking)>)(.*?)</(think|thinking)>\s*", re.DOTALL | re.IGNORECASE)
 
 
 def split_reasoning(text: str) -> tuple[str | None, str]:

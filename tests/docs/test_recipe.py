@@ -25,9 +25,9 @@ def test_recipe_samples_verifies_keeps_pairs_and_exports(tmp_path):
     assert len(samples) == 800 and len(rates) == 100
     assert len(kept) + len(not_kept) == 800 == 2 * len(pairs) + len(unpaired)
     assert sum(r["outcome"] == "kept" for r in rates) == len(kept)
-    assert [r["outcome"] for r in rates][0] == "too hard"  # the wrong reference
+    assert rates[0]["outcome"] == "too hard"  # the wrong reference
     sft, dpo = read_jsonl(out / "sft.jsonl"), read_jsonl(out / "dpo.jsonl")
     assert len(sft) == len(kept) and len(dpo) == len(pairs)
     assert all(row["messages"][-1]["content"].startswith("<think>\n") for row in sft)
     assert all(row["chosen"][0]["content"] == p["chosen"]["response"] for row, p in zip(dpo, pairs))
-    assert re.search(r"^800 inputs -> \d+ kept, \d+ dropped, 0 failed", proc.stdout, re.M)
+    assert re.search(r"^800 inputs -> \d+ kept, \d+ dropped, 0 failed", proc.stdout, re.MULTILINE)

@@ -13,7 +13,11 @@ from hypothesis import strategies as st
 
 from synthkit.cli import cli
 from synthkit.teachers.openai_client import OpenAITeacher
-from synthkit.teachers.reasoning import assistant_text, message_reasoning, split_reasoning
+from synthkit.teachers.reasoning import (
+    assistant_text,
+    message_reasoning,
+    split_reasoning,
+)
 
 
 @pytest.fixture(autouse=True)
