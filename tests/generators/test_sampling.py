@@ -192,3 +192,33 @@ def test_generate_keep_runs_best_of_n_from_the_cli(tmp_path):
     kept = read_jsonl(out)
     assert kept and all(passed for passed in verify_all(kept).values())
     assert len(kept) + len(read_jsonl(tmp_path / "f.jsonl")) == 40
+
+
+def test_a_judges_scores_pick_the_best_k_and_the_score_pairs(openai_server, tmp_path):
+    """select --by score keeps the judge's highest scored; pairs --by score takes highest over lowest, --margin apart."""
+    import re
+
+    def judge(messages):
+        quality = re.findall(r"quality (\d+)", messages[-1]["content"])[-1]
+        return f"Clear enough.\nScore: {quality}/10"
+
+    openai_server.configure(reply=judge)
+    scores = {"p1": [3, 9, 6, 8], "p2": [7, 7, 7, 7], "p3": [2, 4, 5, 1]}
+    samples = [
+        Record.create(prompt=f"task {p}", response=f"answer of quality {s}", lineage=Lineage(origin="synthetic", parents=(p,), generation=1))
+        for p, ss in scores.items() for s in ss
+    ]
+    write_records(samples, tmp_path / "s.jsonl")
+    judge_opts = ["--verifier", "judge", "-O", "teacher=openai", "-O", "threshold=5",
+                  "-O", json.dumps({"model": "judge", "base_url": openai_server.url, "api_key": "k"}).join(["teacher_options=", ""])]
+    invoke("select", str(tmp_path / "s.jsonl"), "-o", str(tmp_path / "kept.jsonl"), *judge_opts, "--keep", "2", "--by", "score")
+    kept = read_jsonl(tmp_path / "kept.jsonl")
+    assert [(r["lineage"]["parents"][0], r["lineage"]["verdicts"][-1]["score"]) for r in kept] == [
+        ("p1", 9.0), ("p1", 8.0), ("p2", 7.0), ("p2", 7.0), ("p3", 5.0)
+    ]
+    invoke("pairs", str(tmp_path / "s.jsonl"), "-o", str(tmp_path / "pairs.jsonl"), *judge_opts, "--by", "score", "--margin", "2",
+           "--rejects", str(tmp_path / "rej.jsonl"))
+    pairs = read_jsonl(tmp_path / "pairs.jsonl")
+    assert [(p["chosen"]["score"], p["rejected"]["score"], p["margin"]) for p in pairs] == [(9.0, 3.0, 6.0), (5.0, 1.0, 4.0)]
+    reasons = {r["reject"]["reason"] for r in read_jsonl(tmp_path / "rej.jsonl") if r["lineage"]["parents"][0] == "p2"}
+    assert reasons == {"tie: all 4 samples scored 7"}

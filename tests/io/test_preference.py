@@ -164,3 +164,15 @@ def test_sft_exports_write_reasoning_in_the_shape_chosen():
     assert AlpacaExporter(reasoning="field").convert(rec) == {"instruction": "2+2?", "input": "", "output": "Final answer: 4", "reasoning": "2 and 2 make 4."}
     with pytest.raises(sk.errors.OptionError):
         OpenAIExporter(reasoning="inline")  # type: ignore[arg-type]
+
+
+def test_pairs_and_preference_rows_go_to_parquet_as_datasets_reads_them(exports, tmp_path):
+    """Pairs round-trip through Parquet, and the dpo/kto rows written as Parquet load in `datasets` as the JSONL rows."""
+    from datasets import Dataset
+
+    pq = tmp_path / "pairs.parquet"
+    invoke("export", str(exports["pairs"]), "-o", str(pq))
+    for fmt in ("dpo", "kto"):
+        out = tmp_path / f"{fmt}.parquet"
+        invoke("export", str(pq), "-o", str(out), "--format", fmt, *(["--reasoning", "think", "--system", "Solve it."] if fmt == "dpo" else []))
+        assert Dataset.from_parquet(str(out)).to_list() == read_jsonl(exports[fmt])
