@@ -27,6 +27,22 @@ def _keep(value: str) -> int | None:
     return keep
 
 
+def _max_failure_rate(f: Any) -> Any:
+    return click.option(
+        "--max-failure-rate", default=0.1, show_default=True, type=click.FloatRange(0, 1),
+        help="Exit 4 when more than this share of the samples could not be verified.",
+    )(f)
+
+
+def _exit(summary: Any, max_failure_rate: float) -> None:
+    import sys
+
+    code = summary.exit_code(max_failure_rate)
+    if code:
+        click.echo(f"Error: {summary.n_failed} samples could not be verified ({summary.failure_rate:.0%} > --max-failure-rate {max_failure_rate:.0%})", err=True)
+        sys.exit(code)
+
+
 def add_commands(cli: click.Group) -> None:
     """Add ``synthkit select``, ``synthkit pairs`` and ``synthkit chunk``."""
 
@@ -41,8 +57,9 @@ def add_commands(cli: click.Group) -> None:
     @click.option("--too-hard", type=click.FloatRange(0, 1), default=None, help="Drop prompts whose pass rate is at most this (0: no sample solved it, or the reference is wrong).")
     @click.option("--rejects", default=None, type=click.Path(dir_okay=False), help="JSONL of every sample not kept, with its reason.")
     @click.option("--pass-rates", default=None, type=click.Path(dir_okay=False), help="JSONL of one line per prompt: n_samples, n_passed, pass_rate, outcome.")
+    @_max_failure_rate
     def select_command(input_path: str, output: str, verifier_name: str | None, options: tuple[str, ...], keep: str, by: str,
-                       too_easy: float | None, too_hard: float | None, rejects: str | None, pass_rates: str | None) -> None:
+                       too_easy: float | None, too_hard: float | None, rejects: str | None, pass_rates: str | None, max_failure_rate: float) -> None:
         """Rejection sampling: verify the samples of each prompt and keep the passing ones.
 
         SAMPLES.jsonl is `synthkit generate -n N` output: the samples of one prompt share
@@ -63,6 +80,7 @@ def add_commands(cli: click.Group) -> None:
             rejects=rejects, pass_rates=pass_rates, verifier_options=_verifier_options(options), command=invocation(),
         )
         click.echo(str(summary), err=True)
+        _exit(summary, max_failure_rate)
 
     @cli.command(name="pairs")
     @click.argument("input_path", metavar="SAMPLES.jsonl", type=click.Path(exists=True, dir_okay=False))
@@ -72,7 +90,9 @@ def add_commands(cli: click.Group) -> None:
     @click.option("--by", type=click.Choice(["verdict", "score"]), default="verdict", show_default=True, help="Chosen passed and rejected failed, or chosen scored highest and rejected lowest.")
     @click.option("--margin", type=click.FloatRange(min=0), default=0.0, show_default=True, help="Least score difference between chosen and rejected.")
     @click.option("--rejects", default=None, type=click.Path(dir_okay=False), help="JSONL of every sample not in a pair, with its reason.")
-    def pairs_command(input_path: str, output: str, verifier_name: str | None, options: tuple[str, ...], by: str, margin: float, rejects: str | None) -> None:
+    @_max_failure_rate
+    def pairs_command(input_path: str, output: str, verifier_name: str | None, options: tuple[str, ...], by: str, margin: float,
+                      rejects: str | None, max_failure_rate: float) -> None:
         """Preference pairs: one chosen and one rejected sample per prompt.
 
         SAMPLES.jsonl is `synthkit generate -n N` output. The samples of each prompt are
@@ -95,6 +115,7 @@ def add_commands(cli: click.Group) -> None:
             verifier_options=_verifier_options(options), command=invocation(),
         )
         click.echo(str(summary), err=True)
+        _exit(summary.summary, max_failure_rate)
 
     @cli.command(name="chunk")
     @click.argument("paths", metavar="DOCS...", nargs=-1, required=True, type=click.Path(exists=True))

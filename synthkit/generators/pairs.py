@@ -222,5 +222,6 @@ def make_pairs(
                 if rej is not None:
                     rej.write(outcome.to_dict())
     result.samples = result.summary.inputs
+    result.summary.kept = 2 * result.pairs  # the samples in pairs: the summary balances and rates its failures
     result.elapsed = time.monotonic() - started
     return result

@@ -222,3 +222,16 @@ def test_a_judges_scores_pick_the_best_k_and_the_score_pairs(openai_server, tmp_
     assert [(p["chosen"]["score"], p["rejected"]["score"], p["margin"]) for p in pairs] == [(9.0, 3.0, 6.0), (5.0, 1.0, 4.0)]
     reasons = {r["reject"]["reason"] for r in read_jsonl(tmp_path / "rej.jsonl") if r["lineage"]["parents"][0] == "p2"}
     assert reasons == {"tie: all 4 samples scored 7"}
+
+
+@pytest.mark.parametrize("command", ["select", "pairs"])
+def test_samples_the_verifier_cannot_check_fail_and_the_command_exits_4(samples, tmp_path, command):
+    """Samples without a reference answer are failed (not dropped, not paired), written to rejects, and exit 4."""
+    rows = [{k: v for k, v in r.items() if k != "answer"} for r in read_jsonl(samples)[:12]]
+    src = tmp_path / "no-answer.jsonl"
+    src.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    res = CliRunner().invoke(cli, [command, str(src), "-o", str(tmp_path / "o.jsonl"), "--verifier", "final-answer", "--rejects", str(tmp_path / "r.jsonl")])
+    assert res.exit_code == 4, res.output
+    assert "12 samples could not be verified" in res.output
+    rej = read_jsonl(tmp_path / "r.jsonl")
+    assert len(rej) == 12 and {r["reject"]["kind"] for r in rej} == {"missing_answer"}
