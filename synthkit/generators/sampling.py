@@ -248,15 +248,17 @@ class BestOfN(Generator):
         self.name = step.name
 
     async def generate(self, record: Record, ctx: Context) -> Sequence[Record | Drop]:
-        samples = [s for s in await self.step.generate(record, ctx) if isinstance(s, Record)]
+        made = await self.step.generate(record, ctx)
+        samples = [s for s in made if isinstance(s, Record)]
+        passed_on = [s for s in made if isinstance(s, Drop)]  # the inner step's own drops keep their reasons
         if not samples:
-            return []
+            return passed_on
         checked = await verify_samples(samples, self.verifier)
         for c in checked:
             if isinstance(c, RecordError):
                 raise c
         picked = select(checked, keep=self.keep, by=self.by, too_easy=self.too_easy, too_hard=self.too_hard, verifier=self.verifier.name)  # type: ignore[arg-type]
-        return [*picked.kept, *(Drop(r, reason) for r, reason in picked.dropped)]
+        return [*picked.kept, *(Drop(r, reason) for r, reason in picked.dropped), *passed_on]
 
     async def aclose(self) -> None:
         try:
