@@ -88,13 +88,19 @@ class Usage:
 
 @attrs.frozen
 class Completion:
-    """One sample returned by a teacher."""
+    """One sample returned by a teacher.
+
+    Attributes:
+        text: the answer (without the model's reasoning).
+        reasoning: the model's reasoning, when it returned any (see :mod:`synthkit.teachers.reasoning`).
+    """
 
     text: str
     finish_reason: str | None = "stop"
     usage: Usage = attrs.field(factory=Usage)
     model: str | None = None
     cached: bool = False
+    reasoning: str | None = None
 
 
 @attrs.frozen
@@ -358,3 +364,7 @@ class Exporter(abc.ABC):
                 order...); ``kind`` is a short reason such as ``"no_response"``, counted in
                 the export summary, and the record goes to the rejects file.
         """
+
+    def rows(self, record: Record) -> list[dict[str, Any]]:
+        """Return every row ``record`` makes: one (``convert``) unless the format unpairs records (KTO)."""
+        return [self.convert(record)]

@@ -15,7 +15,7 @@ __all__ = ["cli", "invocation", "key_values", "main"]
 #: Parameters left out of the recorded command line: a key is a secret; the others change where the output
 #: goes, where or how fast the work runs, or what counts as success, never the records themselves.
 _UNRECORDED = frozenset(
-    {"api_key", "output", "rejects", "failures", "cache", "no_cache", "engine", "engine_options", "grace", "max_failure_rate", "concurrency"}
+    {"api_key", "output", "rejects", "failures", "pass_rates", "cache", "no_cache", "engine", "engine_options", "grace", "max_failure_rate", "concurrency"}
 )
 
 

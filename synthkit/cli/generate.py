@@ -26,7 +26,7 @@ def add_commands(cli: click.Group) -> None:
     @click.argument("input_path", metavar="IN.jsonl", type=click.Path(exists=True, dir_okay=False, allow_dash=True))
     @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, allow_dash=True), help="Output JSONL.")
     @click.option("--teacher", default="openai", show_default=True, help="openai, litellm, or any registered teacher.")
-    @click.option("--model", required=True, help="Model name (litellm: provider/model).")
+    @click.option("--model", default=None, help="Model name (litellm: provider/model); a model-free teacher (procedural) needs none.")
     @click.option("--base-url", default=None, help="API root, e.g. http://127.0.0.1:8000/v1.")
     @click.option("--api-key", default=None, help="API key (default: $SYNTHKIT_API_KEY, then $OPENAI_API_KEY for openai).")
     @click.option("--template", default=None, help="Template name or file (default: the record's prompt/messages).")
@@ -45,13 +45,15 @@ def add_commands(cli: click.Group) -> None:
     @click.option("--dry-run", is_flag=True, help="Estimate requests, tokens and cost; send nothing.")
     @click.option("-p", "--param", "params", multiple=True, help="Sampling parameter KEY=VALUE (repeatable).")
     @click.option("-n", "--samples", "n", default=1, show_default=True, type=click.IntRange(1), help="Samples per prompt.")
+    @click.option("-T", "--teacher-option", "teacher_opts", multiple=True, metavar="KEY=VALUE", help="Teacher option, value as JSON if it parses (repeatable), e.g. error_rate=0.3 (procedural), n_ctx=4096 (llamacpp).")
+    @click.option("--template-option", "template_opts", multiple=True, metavar="KEY=VALUE", help="Template option (repeatable), e.g. operator=deepen (evol-instruct), seeds=seeds.jsonl or num_tasks=8 (self-instruct).")
+    @click.option("--keep", default=None, type=click.IntRange(1), help="Best-of-n: verify the -n samples of each prompt with --verifier and keep this many passing ones.")
+    @click.option("--verifier", "verifier_name", default=None, help="The verifier of --keep (math, final-answer, judge...).")
     @click.option("--timeout", default=120.0, show_default=True, type=float, help="Seconds per request.")
     @click.option("--max-attempts", default=6, show_default=True, type=click.IntRange(1), help="Attempts per request.")
     @click.option("--seed", default=None, type=int, help="Run seed: recorded in lineage and sent as the sampling seed (unless -p seed=N). Default 0, not sent.")
     @click.option("--on-bad-line", type=click.Choice(["stop", "skip"]), default="stop", show_default=True,
                   help="At a malformed input line: stop with its line number, or skip it (counted as failed).")
-    @click.option("-T", "--teacher-option", "teacher_options", multiple=True,
-                  help="Teacher option KEY=VALUE, value as JSON if it parses (repeatable), e.g. -T n_ctx=4096 for llamacpp.")
     @engine_options
     @run_options
     def generate_command(
@@ -82,7 +84,10 @@ def add_commands(cli: click.Group) -> None:
         price_in: float | None,
         price_out: float | None,
         on_bad_line: str,
-        teacher_options: tuple[str, ...] = (),
+        teacher_opts: tuple[str, ...] = (),
+        template_opts: tuple[str, ...] = (),
+        keep: int | None = None,
+        verifier_name: str | None = None,
     ) -> None:
         """Ask a teacher model to answer every record of IN.jsonl; write OUT.jsonl.
 
@@ -95,17 +100,27 @@ def add_commands(cli: click.Group) -> None:
         records failed; 130/143 interrupted by SIGINT/SIGTERM (the requests in flight are
         let finish and kept; re-run the same command to resume).
 
-        Example:
+        With -n N each prompt gets N samples, one output line each; a model's reasoning
+        (a reasoning_content field, or a <think> block) goes under `reasoning` and
+        `response` holds the answer alone. --keep K with --verifier keeps K passing samples
+        per prompt (the others go to the failures file with their verdicts); `synthkit
+        select` and `synthkit pairs` do the same on a samples file. --template self-instruct
+        writes one record per new task (seeds: the input, or --template-option
+        seeds=FILE); --template evol-instruct writes the rewritten prompt
+        (--template-option operator=deepen).
+
+        Examples:
 
         \b
             synthkit generate prompts.jsonl -o answers.jsonl --model gpt-4o-mini --template cot -p temperature=0.7
+            synthkit generate problems.jsonl -o samples.jsonl --teacher procedural --teacher-option error_rate=0.3 -n 8
+            synthkit generate prompts.jsonl -o harder.jsonl --model gpt-4o-mini --template evol-instruct --template-option operator=deepen
         """
         from synthkit.errors import BudgetExceeded
         from synthkit.generators.generate import Generate
         from synthkit.io.paths import companion
         from synthkit.pipeline import Pipeline
         from synthkit.pipeline.progress import RunProgress
-        from synthkit.plugins import resolve
 
         if api_key is None and teacher != "openai":
             api_key = os.environ.get("SYNTHKIT_API_KEY") or None
@@ -127,18 +142,31 @@ def add_commands(cli: click.Group) -> None:
             "max_attempts": max_attempts,
         }
         options.update({k: v for k, v in (("base_url", base_url), ("api_key", api_key)) if v is not None})
-        options.update(key_values(teacher_options, option="--teacher-option", example="n_ctx=4096"))
         if (price_in is None) != (price_out is None):
             raise click.UsageError("give --price-in and --price-out together (USD per million tokens)")
         if price_in is not None:
             from synthkit.teachers.cost import Price
 
             options["price"] = Price.per_million(price_in, price_out)
+        from synthkit.cli._teacher import build_teacher, teacher_options, template_options
+        from synthkit.generators.build import generator_for
+
+        if keep is not None and verifier_name is None:
+            raise click.UsageError("--keep needs --verifier NAME: which samples pass")
         try:
-            step = Generate(resolve("teacher", teacher, **options), template, sampling, n=n, cache=cache)
+            step = generator_for(
+                build_teacher(teacher, options, teacher_options(teacher_opts)), template, template_options=template_options(template_opts),
+                params=sampling, n=n, cache=cache, seeds=None if input_path == "-" else input_path,
+            )
         except BudgetExceeded as exc:
             raise click.UsageError(str(exc)) from None
-        t = step.teacher
+        if keep is not None:
+            from synthkit.generators.sampling import BestOfN
+
+            step = BestOfN(step, verifier_name, keep=keep)
+        if dry_run and not isinstance(step, Generate):
+            raise click.UsageError("--dry-run estimates plain generation only (no --keep, self-instruct or evol-instruct)")
+        t = getattr(step, "teacher", None) or step.step.teacher
         if dry_run:
             est = step.estimate(input_path)
             click.echo(str(est))

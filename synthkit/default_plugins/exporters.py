@@ -24,3 +24,18 @@ def register_exporters(register: Register) -> None:
         lazy("synthkit.io.exporters", "AlpacaExporter"),
         summary="Alpaca rows: instruction, input, output, plus system and history (LLaMA-Factory).",
     )
+    register(
+        "dpo",
+        lazy("synthkit.io.preference", "DPOExporter"),
+        summary="TRL preference rows from pairs: prompt, chosen, rejected (lists of messages).",
+    )
+    register(
+        "kto",
+        lazy("synthkit.io.preference", "KTOExporter"),
+        summary="TRL unpaired preference rows: prompt, completion (messages), label; two per pair.",
+    )
+    register(
+        "doc-qa",
+        lazy("synthkit.io.qa", "DocQAExporter"),
+        summary="Document-QA records as chat rows: the question as the user turn, the answer as the assistant's.",
+    )

@@ -15,6 +15,7 @@ from synthkit.interfaces import Completion, Context, Drop, Generator, PromptTemp
 from synthkit.plugins import resolve
 from synthkit.records import Lineage, Record, content_id
 from synthkit.teachers.params import check_params
+from synthkit.teachers.reasoning import completion_reasoning, with_reasoning
 from synthkit.templates.render import messages_for
 
 if TYPE_CHECKING:
@@ -144,22 +145,26 @@ class Generate(Generator):
         completions = await self.teacher.complete(messages, self.params, n=self.n)
         tmpl = self.template
         msgs = record.messages if (record.messages or record.prompt is not None) else messages
-        return [
-            child_of(
-                record,
-                c,
-                teacher=self.teacher,
-                template=tmpl,
-                params=self.params,
-                ctx=ctx,
-                step=self.name,
-                key=[self.teacher.name, c.model or self.teacher.model, tmpl.hash if tmpl is not None else None, self.params, i],
-                prompt=record.prompt,
-                messages=msgs,
-                response=c.text,
+        children = []
+        for i, c in enumerate(completions):
+            reasoning, answer = completion_reasoning(c)  # the answer alone is the response; the trace goes to data
+            children.append(
+                child_of(
+                    record,
+                    c,
+                    teacher=self.teacher,
+                    template=tmpl,
+                    params=self.params,
+                    ctx=ctx,
+                    step=self.name,
+                    key=[self.teacher.name, c.model or self.teacher.model, tmpl.hash if tmpl is not None else None, self.params, i],
+                    prompt=record.prompt,
+                    messages=msgs,
+                    response=answer,
+                    data=with_reasoning(record.data, reasoning),
+                )
             )
-            for i, c in enumerate(completions)
-        ]
+        return children
 
     def estimate(self, source: Any) -> CostEstimate:
         """Estimate the requests, tokens and dollars of running this step on ``source``; send nothing.

@@ -114,7 +114,10 @@ class Regenerate(Generator):
             finish_reason=completion.finish_reason,
             usage=completion.usage.to_dict(),
         )
-        return prev.evolve(id=cid, response=completion.text, lineage=lineage)
+        from synthkit.teachers.reasoning import completion_reasoning, with_reasoning
+
+        reasoning, answer = completion_reasoning(completion)
+        return prev.evolve(id=cid, response=answer, data=with_reasoning(prev.data, reasoning), lineage=lineage)
 
     async def aclose(self) -> None:
         await self.gen.aclose()

@@ -4,6 +4,8 @@
 * :mod:`~synthkit.io.exporters`: Trainer formats: OpenAI chat ``messages``, ShareGPT ``conversations``, Alpaca; and the export run.
 * :mod:`~synthkit.io.interchange`: Records in and out of JSONL, Parquet, Hugging Face ``datasets``, pandas and polars.
 * :mod:`~synthkit.io.jsonl`: JSONL sources and sinks. Errors name the file and the line.
+* :mod:`~synthkit.io.preference`: Preference data for TRL: DPO's paired rows and KTO's unpaired rows, conversational.
+* :mod:`~synthkit.io.qa`: The ``doc-qa`` export: document-QA records as question -> answer training conversations.
 * :mod:`~synthkit.io.tables`: Records as Arrow tables: the column rule, a streaming Parquet (or Arrow) writer, a row reader.
 """
 
@@ -16,8 +18,11 @@ __all__ = [
     "BadLine",
     "CardInfo",
     "Conversation",
+    "DPOExporter",
+    "DocQAExporter",
     "ExportSummary",
     "JsonlWriter",
+    "KTOExporter",
     "LineageStats",
     "OnBadLine",
     "OpenAIExporter",
@@ -56,8 +61,11 @@ __getattr__, __dir__ = exports(
         "BadLine": "jsonl",
         "CardInfo": "card",
         "Conversation": "exporters",
+        "DPOExporter": "preference",
+        "DocQAExporter": "qa",
         "ExportSummary": "exporters",
         "JsonlWriter": "jsonl",
+        "KTOExporter": "preference",
         "LineageStats": "card",
         "OnBadLine": "jsonl",
         "OpenAIExporter": "exporters",

@@ -22,6 +22,7 @@ from synthkit.errors import InputError, RecordError
 from synthkit.interfaces import Exporter
 from synthkit.io.jsonl import BadLine, JsonlWriter, OnBadLine
 from synthkit.records import Record
+from synthkit.teachers.reasoning import REASONING_KEY, ReasoningStyle, assistant_text
 
 __all__ = ["AlpacaExporter", "Conversation", "ExportSummary", "OpenAIExporter", "ShareGPTExporter", "conversation", "export"]
 
@@ -93,17 +94,24 @@ class OpenAIExporter(Exporter):
 
     Args:
         system: the system prompt for records without a system message.
+        reasoning: how the record's ``reasoning`` is written: ``"think"`` inside the assistant
+            turn, ``"field"`` as its ``reasoning_content`` (what reasoning models' chat templates read),
+            ``None``/``"drop"`` left out.
     """
 
     name = "openai"
 
-    def __init__(self, system: str | None = None) -> None:
+    def __init__(self, system: str | None = None, reasoning: ReasoningStyle | None = None) -> None:
+        assistant_text("", None, reasoning)  # an unknown style is refused here
         self.system = system
+        self.reasoning = reasoning
 
     def convert(self, record: Record) -> dict[str, Any]:
-        conv = conversation(record, system=self.system, alternate=False)
+        conv = conversation(_reasoned(record, self.reasoning), system=self.system, alternate=False)
         msgs = [{"role": "system", "content": conv.system}] if conv.system is not None else []
         msgs += [{"role": role, "content": text} for role, text in conv.turns]
+        if self.reasoning == "field" and record.data.get(REASONING_KEY):
+            msgs[-1]["reasoning_content"] = record.data[REASONING_KEY]
         return {"messages": msgs}
 
 
@@ -116,19 +124,22 @@ class ShareGPTExporter(Exporter):
 
     Args:
         system: the system prompt for records without a system message.
+        reasoning: ``"think"`` inside the gpt turn, ``"field"`` as a ``reasoning`` column, ``None``/``"drop"`` left out.
     """
 
     name = "sharegpt"
     _FROM: ClassVar[dict[str, str]] = {"user": "human", "assistant": "gpt"}
 
-    def __init__(self, system: str | None = None) -> None:
+    def __init__(self, system: str | None = None, reasoning: ReasoningStyle | None = None) -> None:
+        assistant_text("", None, reasoning)
         self.system = system
+        self.reasoning = reasoning
 
     def convert(self, record: Record) -> dict[str, Any]:
-        conv = conversation(record, system=self.system)
+        conv = conversation(_reasoned(record, self.reasoning), system=self.system)
         turns = [{"from": "system", "value": conv.system}] if conv.system is not None else []
         turns += [{"from": self._FROM[role], "value": text} for role, text in conv.turns]
-        return {"conversations": turns}
+        return _with_field({"conversations": turns}, record, self.reasoning)
 
 
 class AlpacaExporter(Exporter):
@@ -139,22 +150,39 @@ class AlpacaExporter(Exporter):
 
     Args:
         system: the system prompt for records without a system message.
+        reasoning: ``"think"`` inside ``output``, ``"field"`` as a ``reasoning`` column, ``None``/``"drop"`` left out.
     """
 
     name = "alpaca"
 
-    def __init__(self, system: str | None = None) -> None:
+    def __init__(self, system: str | None = None, reasoning: ReasoningStyle | None = None) -> None:
+        assistant_text("", None, reasoning)
         self.system = system
+        self.reasoning = reasoning
 
     def convert(self, record: Record) -> dict[str, Any]:
-        conv = conversation(record, system=self.system)
+        conv = conversation(_reasoned(record, self.reasoning), system=self.system)
         texts = [text for _, text in conv.turns]
         row: dict[str, Any] = {"instruction": texts[-2], "input": "", "output": texts[-1]}
         if conv.system is not None:
             row["system"] = conv.system
         if len(texts) > 2:
             row["history"] = [[texts[i], texts[i + 1]] for i in range(0, len(texts) - 2, 2)]
-        return row
+        return _with_field(row, record, self.reasoning)
+
+
+def _reasoned(record: Record, style: ReasoningStyle | None) -> Record:
+    """The record with its reasoning in think tags before the response, for ``style="think"``."""
+    reasoning = record.data.get(REASONING_KEY)
+    if style != "think" or not reasoning or record.response is None:
+        return record
+    return record.evolve(response=assistant_text(record.response, reasoning, style))
+
+
+def _with_field(row: dict[str, Any], record: Record, style: ReasoningStyle | None) -> dict[str, Any]:
+    if style == "field" and record.data.get(REASONING_KEY):
+        row["reasoning"] = record.data[REASONING_KEY]
+    return row
 
 
 @attrs.define
@@ -175,6 +203,7 @@ class ExportSummary:
     skipped: collections.Counter[str] = attrs.Factory(collections.Counter)
     failed: collections.Counter[str] = attrs.Factory(collections.Counter)
     elapsed: float = 0.0
+    rows: int = 0  # rows written: more than ``exported`` when a format unpairs records (kto)
 
     @property
     def balanced(self) -> bool:
@@ -186,6 +215,8 @@ class ExportSummary:
             f"{self.inputs} inputs -> {self.exported} exported ({what}), {sum(self.skipped.values())} skipped, "
             f"{sum(self.failed.values())} failed ({self.elapsed:.1f} s)"
         )
+        if self.rows != self.exported:
+            head += f"; {self.rows} rows written"
         from synthkit.pipeline.summary import count_table
 
         rows = [("skipped", k, n) for k, n in self.skipped.most_common()] + [("failed", k, n) for k, n in self.failed.most_common()]
@@ -200,6 +231,7 @@ def export(
     system: str | None = None,
     rejects: str | Path | None = None,
     on_bad_line: OnBadLine = "stop",
+    reasoning: ReasoningStyle | None = None,
 ) -> ExportSummary:
     """Stream ``source`` into ``output`` (``.jsonl`` or ``.parquet``), as full records or rows of a trainer format.
 
@@ -212,6 +244,8 @@ def export(
         rejects: JSONL file for records the format cannot express (and unreadable lines),
             each with a ``reject`` object naming the reason.
         on_bad_line: ``"stop"`` at an unreadable input line or row, or ``"skip"`` it (counted as failed).
+        reasoning: how a trainer format writes the records' reasoning: ``"think"`` tags inside
+            the assistant turn, ``"field"`` a separate field, ``"drop"`` (the default) leaves it out.
     """
     from synthkit.io.interchange import check_source, open_writer, read_records
     from synthkit.pipeline import Outcome
@@ -222,7 +256,8 @@ def export(
     if isinstance(format, str):
         from synthkit.plugins import resolve
 
-        exporter = resolve("exporter", format, system=system)
+        options = {"system": system} if reasoning is None else {"system": system, "reasoning": reasoning}
+        exporter = resolve("exporter", format, **options)
     else:
         exporter = format
         if exporter is None and system is not None:
@@ -243,16 +278,19 @@ def export(
                 if exporter is None:
                     out.write(item)
                     summary.exported += 1
+                    summary.rows += 1
                     continue
                 try:
-                    row = exporter.convert(item)
+                    rows = exporter.rows(item)
                 except RecordError as exc:
                     summary.skipped[exc.kind] += 1
                     if rej is not None:
                         rej.write(Outcome("dropped", step, str(exc), item, kind=exc.kind).to_dict())
                     continue
-                out.write(row)
+                for row in rows:
+                    out.write(row)
                 summary.exported += 1
+                summary.rows += len(rows)
         except InputError as exc:
             summary.elapsed = time.monotonic() - started
             exc.summary = summary  # type: ignore[attr-defined]

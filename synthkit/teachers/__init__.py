@@ -5,6 +5,7 @@
 * :mod:`~synthkit.teachers.local`: Local servers: a loopback endpoint costs nothing, and a 500 that is a validation error is the request's fault.
 * :mod:`~synthkit.teachers.openai_client`: The ``openai`` teacher: synthkit's own async client for OpenAI-compatible chat completions.
 * :mod:`~synthkit.teachers.ratelimit`: Rate control for remote teachers: RPM and TPM token buckets, adaptive concurrency, pauses.
+* :mod:`~synthkit.teachers.reasoning`: Reasoning traces: a model's reasoning, kept apart from its answer.
 * :mod:`~synthkit.teachers.remote`: The base of teachers that call a paid remote API: limits, retries, cost, budget, counters.
 * :mod:`~synthkit.teachers.retry`: synthkit's one retry wrapper, over tenacity.
 """
@@ -23,6 +24,7 @@ __all__ = [
     "OpenAITeacher",
     "Price",
     "RateLimited",
+    "REASONING_FIELDS",
     "RateLimiter",
     "RemoteTeacher",
     "Reply",
@@ -42,6 +44,7 @@ __all__ = [
     "price_map",
     "price_of",
     "set_testing",
+    "split_reasoning",
     "split_usage",
 ]
 
@@ -57,6 +60,7 @@ __getattr__, __dir__ = exports(
         "OpenAITeacher": "openai_client",
         "Price": "cost",
         "RateLimited": "retry",
+        "REASONING_FIELDS": "reasoning",
         "RateLimiter": "ratelimit",
         "RemoteTeacher": "remote",
         "Reply": "remote",
@@ -76,6 +80,7 @@ __getattr__, __dir__ = exports(
         "price_map": "cost",
         "price_of": "cost",
         "set_testing": "retry",
+        "split_reasoning": "reasoning",
         "split_usage": "remote",
     },
     globals(),

@@ -17,6 +17,7 @@ from typing import Any
 from synthkit.errors import AuthError, RecordError
 from synthkit.teachers.cost import price_of
 from synthkit.teachers.local import LOCAL_PRICE, is_local_url, is_request_error
+from synthkit.teachers.reasoning import message_reasoning
 from synthkit.teachers.remote import RemoteTeacher, Reply
 from synthkit.teachers.retry import RateLimited, RetryableError
 
@@ -184,10 +185,11 @@ class OpenAITeacher(RemoteTeacher):
                 choices = sorted(choices, key=lambda c: c.get("index", 0))
             texts = []
             finishes = []
+            reasonings = []
             for c in choices:
-                message = c.get("message") or {}
-                content = message.get("content")
-                texts.append(content if isinstance(content, str) else ("" if content is None else json.dumps(content)))
+                reasoning, answer = message_reasoning(c.get("message") or {})
+                texts.append(answer)
+                reasonings.append(reasoning)
                 finishes.append(c.get("finish_reason"))
         except (AttributeError, TypeError):
             msg = f"malformed choices in the response from {self.base_url}"
@@ -200,6 +202,7 @@ class OpenAITeacher(RemoteTeacher):
             completion_tokens=int(usage.get("completion_tokens") or 0),
             model=data.get("model") or self.model,
             headers=headers,
+            reasonings=reasonings,
         )
 
     async def aclose(self) -> None:

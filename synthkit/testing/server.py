@@ -59,8 +59,10 @@ FAULTS = (
     "truncated",
 )
 
-#: A reply script: ``reply(messages) -> str``, or ``reply(messages, body, index) -> str``.
-Reply = Callable[..., str]
+#: A reply script: ``reply(messages) -> str``, or ``reply(messages, body, index) -> str``. It may return
+#: a mapping of assistant-message fields instead, e.g. ``{"content": "4", "reasoning_content": "2+2 is 4"}``,
+#: to answer as a reasoning model does.
+Reply = Callable[..., Any]
 
 
 def count_tokens(text: str) -> int:
@@ -193,14 +195,16 @@ def _duration(seconds: float) -> str:
     return f"{int(seconds // 60)}m{seconds % 60:.0f}s"
 
 
-def _call_reply(reply: Reply, messages: list[dict[str, Any]], body: dict[str, Any], index: int) -> str:
+def _call_reply(reply: Reply, messages: list[dict[str, Any]], body: dict[str, Any], index: int) -> Any:
     try:
         nparams = len(inspect.signature(reply).parameters)
     except (TypeError, ValueError):  # builtins
         nparams = 1
     out = reply(messages, body, index) if nparams >= 3 else reply(messages)
+    if isinstance(out, Mapping) and isinstance(out.get("content", ""), str):
+        return dict(out)
     if not isinstance(out, str):
-        msg = f"the server's reply script must return a str, got {type(out).__name__}"
+        msg = f"the server's reply script must return a str (or a mapping of message fields), got {type(out).__name__}"
         raise TypeError(msg)
     return out
 
@@ -525,13 +529,16 @@ class FakeOpenAIServer:
         completion_tokens = 0
         for i in range(n):
             text = _call_reply(reply, messages, body, i)
+            extra: dict[str, Any] = {}
+            if isinstance(text, dict):  # message fields: content plus reasoning_content, reasoning...
+                extra, text = {k: v for k, v in text.items() if k != "content"}, text.get("content", "")
             finish = "stop"
             words = text.split()
             if max_tokens is not None and len(words) > int(max_tokens):
                 text = " ".join(words[: int(max_tokens)])
                 finish = "length"
             completion_tokens += count_tokens(text)
-            choices.append({"index": i, "message": {"role": "assistant", "content": text}, "finish_reason": finish})
+            choices.append({"index": i, "message": {"role": "assistant", "content": text, **extra}, "finish_reason": finish})
         prompt_tokens = sum(count_tokens(str(m.get("content", ""))) for m in messages)
         return _envelope(body, choices, prompt_tokens, completion_tokens)
 

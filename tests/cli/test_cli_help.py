@@ -92,7 +92,25 @@ def workspace(tmp_path_factory):
     _jsonl(d / "real.jsonl", [{"text": t} for t in c["reference"][:300]])
     _jsonl(d / "gsm8k_test.jsonl", [{"question": t} for t in c["healthy"][:3]])
     (d / "math_test.jsonl").write_text(json.dumps({"question": "Find the sum of the first one hundred positive integers and explain each step you take."}) + "\n")
+    _sampling_files(d)
     return d
+
+
+def _sampling_files(d: Path) -> None:
+    """Procedural problems, their samples, kept samples and pairs; a folder of documents (select, pairs, chunk, export)."""
+    import synthkit as sk
+    from synthkit.generators.generate import Generate
+    from synthkit.generators.pairs import make_pairs
+    from synthkit.generators.sampling import select_samples
+    from synthkit.io.interchange import write_records
+
+    teacher = sk.get_teacher("procedural", error_rate=0.4, think=True)
+    write_records(teacher.problems(10, seed=4, families=["arithmetic"]), d / "problems.jsonl")
+    sk.Pipeline(str(d / "problems.jsonl")).step(Generate(teacher, n=4)).run(sink=d / "samples.jsonl")
+    select_samples(d / "samples.jsonl", d / "kept.jsonl", verifier="final-answer")
+    make_pairs(d / "samples.jsonl", d / "pairs.jsonl", verifier="final-answer")
+    (d / "docs").mkdir()
+    (d / "docs" / "water.txt").write_text("Water boils at 100 C at sea level. It freezes at 0 C.\n")
 
 
 #: Built-in commands whose examples run here, and the file each must write. Others are left
@@ -108,6 +126,9 @@ RUNNABLE = {
     "mix": "train.jsonl",
     "report": "report.html",
     "collapse-study": "results.json",
+    "select": "kept.jsonl",
+    "pairs": "pairs.jsonl",
+    "chunk": "chunks.jsonl",
 }
 
 

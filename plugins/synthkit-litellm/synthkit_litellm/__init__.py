@@ -16,6 +16,7 @@ from typing import Any
 
 from synthkit import hookimpl
 from synthkit.errors import AuthError, MissingDependencyError, RecordError
+from synthkit.teachers.reasoning import REASONING_FIELDS, message_reasoning
 from synthkit.teachers.remote import RemoteTeacher, Reply
 from synthkit.teachers.retry import RateLimited, RetryableError
 
@@ -133,9 +134,15 @@ class LiteLLMTeacher(RemoteTeacher):
             raise RetryableError(msg, kind="empty_choices")
         texts = []
         finishes = []
+        reasonings = []
         for c in choices:
-            content = getattr(getattr(c, "message", None), "content", None)
-            texts.append(content if isinstance(content, str) else "")
+            message = getattr(c, "message", None)
+            fields = {k: getattr(message, k, None) for k in ("content", *REASONING_FIELDS, "thinking_blocks")}
+            if not isinstance(fields["content"], str):
+                fields["content"] = ""
+            reasoning, answer = message_reasoning(fields)  # litellm's reasoning_content, for every provider it speaks
+            texts.append(answer)
+            reasonings.append(reasoning)
             finishes.append(getattr(c, "finish_reason", None))
         usage = getattr(resp, "usage", None)
         return Reply(
@@ -145,6 +152,7 @@ class LiteLLMTeacher(RemoteTeacher):
             completion_tokens=int(getattr(usage, "completion_tokens", 0) or 0),
             model=self.model,
             headers=_headers(resp),
+            reasonings=reasonings,
         )
 
     def _raise_classified(self, exc: Exception) -> None:

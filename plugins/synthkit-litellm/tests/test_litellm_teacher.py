@@ -145,3 +145,19 @@ async def test_short_key_does_not_mangle_error_messages(openai_server):
     with pytest.raises(RecordError) as info:
         await t.complete(MSGS, {})
     assert "***" not in str(info.value) and "BadRequestError" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        lambda m: {"content": "Final answer: 4", "reasoning_content": "2 and 2 make 4."},
+        lambda m: "<think>2 and 2 make 4.</think>\nFinal answer: 4",
+    ],
+    ids=["reasoning_content", "think-tags"],
+)
+async def test_reasoning_is_kept_apart_from_the_answer(openai_server, reply):
+    """litellm's reasoning_content and a think block in the text both become Completion.reasoning."""
+    openai_server.configure(reply=reply)
+    t = teacher(openai_server)
+    (out,) = await t.complete(MSGS, {})
+    assert (out.text, out.reasoning) == ("Final answer: 4", "2 and 2 make 4.")

@@ -26,17 +26,21 @@ class ProceduralTeacher(Teacher):
             verifier has something to catch. Which ones is decided by ``seed``, the
             request's ``params["seed"]``, the message and the sample index.
         seed: seeds the choice of deliberate mistakes.
+        think: write the steps as a reasoning model does, in a ``<think>...</think>`` block
+            before ``Final answer: <answer>`` (synthkit keeps the block as the record's
+            ``reasoning`` and the final-answer line as its ``response``).
     """
 
     name = "procedural"
     model = "procedural-v1"
 
-    def __init__(self, error_rate: float = 0.0, seed: int = 0) -> None:
+    def __init__(self, error_rate: float = 0.0, seed: int = 0, think: bool = False) -> None:
         if not 0.0 <= error_rate <= 1.0:
             msg = f"error_rate must be between 0 and 1 for the procedural teacher, got {error_rate!r}"
             raise InputError(msg)
         self.error_rate = error_rate
         self.seed = seed
+        self.think = think
 
     def problems(
         self,
@@ -98,7 +102,10 @@ class ProceduralTeacher(Teacher):
                 steps_out, answer_out = [*steps[:-1], _restate(steps[-1], answer, wrong)], wrong
             else:
                 steps_out, answer_out = steps, answer
-            text = "\n".join([*steps_out, f"Final answer: {answer_out}"])
+            if self.think:
+                text = "<think>\n" + "\n".join(steps_out) + f"\n</think>\n\nFinal answer: {answer_out}"
+            else:
+                text = "\n".join([*steps_out, f"Final answer: {answer_out}"])
             usage = Usage(prompt_tokens=prompt_tokens, completion_tokens=len(text.split()))
             completions.append(Completion(text=text, usage=usage, model=self.model))
         return completions
