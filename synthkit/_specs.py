@@ -30,17 +30,21 @@ class Spec:
 
 
 _SPECS: weakref.WeakKeyDictionary[Any, Spec] = weakref.WeakKeyDictionary()
+#: Parts that cannot be weakly referenced (slotted values such as templates), held with their spec; few are ever built.
+_HELD: dict[int, tuple[Any, Spec]] = {}
 
 
 def remember(part: Any, kind: str, name: str, options: Mapping[str, Any]) -> Any:
     """Note that ``part`` is the ``kind`` named ``name`` built with ``options``; return ``part``.
 
-    A part that cannot be weakly referenced, or whose options cannot be frozen, is not noted.
+    A part that cannot be weakly referenced is held for the life of the process (parts are built
+    once a run, not once a record).
     """
+    spec = Spec(kind, name, dict(options))
     try:
-        _SPECS[part] = Spec(kind, name, dict(options))
+        _SPECS[part] = spec
     except TypeError:
-        pass
+        _HELD[id(part)] = (part, spec)
     return part
 
 
@@ -49,4 +53,5 @@ def spec_of(part: Any) -> Spec | None:
     try:
         return _SPECS.get(part)
     except TypeError:
-        return None
+        held = _HELD.get(id(part))
+        return held[1] if held is not None and held[0] is part else None

@@ -88,6 +88,10 @@ def _label_source(src: Any) -> str:
 def _short(value: Any) -> str:
     if hasattr(value, "name") and not isinstance(value, (str, Mapping)):
         return str(value.name)
+    if isinstance(value, Mapping):
+        for kind in _PART_OPTIONS:
+            if isinstance(value.get(kind), str):
+                return value[kind]
     text = repr(value) if not isinstance(value, str) else value
     return text if len(text) <= 60 else text[:57] + "..."
 
@@ -323,6 +327,8 @@ def build_recipe(doc: Doc, *, dry_run: bool = False) -> Recipe:
     for name, spec in teachers.items():
         b.teachers[str(name)] = b.teacher(spec, ("teachers", name))
     src = b.source(top["source"], ("source",))
+    if isinstance(src, str) and src != "-" and not Path(src).exists():
+        raise b.fail(("source",), f"the source file {src} does not exist (relative paths are relative to the current folder, {Path.cwd()})")
     steps_value = top["steps"]
     if not isinstance(steps_value, list) or not steps_value:
         raise b.fail(("steps",), "steps is a list of steps, each on a line starting with '- ', e.g. '- verify: math'")
