@@ -8,7 +8,8 @@ rejects.jsonl with a ``final answer X != expected Y`` reason. Then, in the same 
 * first open: ``synthkit view out.jsonl --rejects rejects.jsonl --port 0 --no-browser`` as a subprocess,
   timed until the records page answers (index built from scratch), and its peak RSS;
 * later open: the same command again, timed until the first page answers (index reused);
-* pages of the running server: the first page, a page filtered by a reject reason, a search,
+* pages of the running server: the first page, a page filtered by a reject reason (and its page 2),
+  a selective search and one every record matches, a facet asked for,
   a record page, each the best of 3.
 
     .venv/bin/python bench/viewer.py                 # 1M records
@@ -110,7 +111,9 @@ def main() -> None:
             ("first page", "run/records"),
             ("filtered by reason", f"run/records?reason={reason}"),
             ("filtered, page 2", None),
-            ("search", "run/records?_search=sum"),
+            ("search (selective)", "run/records?_search=927"),
+            ("search (every record)", "run/records?_search=sum"),
+            ("facet on demand", "run/records?_facet=stratum"),
             ("record page", "-/synthkit/record/000000000000000a"),
         ):
             if path is None:
