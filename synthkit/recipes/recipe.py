@@ -46,7 +46,8 @@ class Recipe:
         labels: one line per step, for the plan a dry run prints.
         mix: ``(mixer, sources)`` or ``None``.
         settings: the :class:`~synthkit.Pipeline` settings given (seed, concurrency...).
-        sink, rejects: the output files (``None``: not written).
+        sink: the file for kept records (``None``: not written).
+        rejects: the file for dropped and failed records (``None``: not written).
         engine: the built engine.
         budget: the run's budget in dollars, given to each paid teacher that sets none itself.
     """

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 import synthkit as sk
 from synthkit.errors import RecipeError
-from synthkit.recipes import generator, read_recipe, source
+from synthkit.recipes import generator, read_recipe, run_recipe, source
 
 BAD = [
     ("source: in.jsonl\nsteps:\n  - filter: length\n    min_wrds: 5\n", "4:5", "did you mean 'min_words'?"),
@@ -164,3 +164,24 @@ def test_to_recipe_then_from_recipe_is_the_same_plan(here, spec):
     assert back.to_recipe() == text
     assert [f.name for s in back.steps for f in s.filters] == [f.name for s in pipe.steps for f in s.filters]
     assert back.plan().seed == seed and back.plan().concurrency == concurrency
+
+
+def test_regenerate_and_mix_steps_run_and_write_back(here):
+    """A recipe with a regenerate step and a mix runs, mixes at the asked share, and writes back the same recipe."""
+    teacher = sk.get_teacher("procedural")
+    with open("real.jsonl", "w") as fh:
+        for r in teacher.problems(30, seed=9):
+            fh.write(r.to_json() + "\n")
+    pathlib.Path("r.yaml").write_text(
+        "teachers:\n  t: {teacher: procedural, error_rate: 0.2}\nsource: {problems: {teacher: t, n: 40, seed: 1}}\n"
+        "steps:\n  - regenerate: t\n    verifier: final-answer\n    attempts: 2\n"
+        "mix:\n  mixer: ratio\n  real_fraction: 0.5\n  sources: {real: real.jsonl}\nsink: mixed.jsonl\n"
+    )
+    summary = run_recipe("r.yaml")
+    kept = [json.loads(line) for line in pathlib.Path("mixed.jsonl").read_text().splitlines()]
+    real_ids = {json.loads(line)["id"] for line in pathlib.Path("real.jsonl").read_text().splitlines()}
+    from_real = sum(r["id"] in real_ids for r in kept)
+    assert from_real == len(kept) - from_real == summary.kept > 0  # half real, half the run's (the summary counts the run's)
+    text = sk.Pipeline.from_recipe("r.yaml").to_recipe(sink="mixed.jsonl")
+    assert "- regenerate: procedural\n  verifier: final-answer\n  attempts: 2\n" in text
+    assert "mixer: ratio" in text and "real: real.jsonl" in text
