@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 from datasette import hookimpl
 from datasette.utils.asgi import Response
@@ -77,7 +77,7 @@ def _content(value: Any) -> str:
 
 async def record_page(datasette: Any, request: Any) -> Response:
     """One record, whole, with its lineage tree."""
-    rid = request.url_vars["rid"]
+    rid = unquote(request.url_vars["rid"])  # the raw path keeps an id's quoted slashes
     db = datasette.get_database(DATABASE)
 
     def load(conn: Any) -> dict[str, Any] | None:

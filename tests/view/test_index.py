@@ -51,3 +51,29 @@ def test_a_bad_line_names_the_file_and_line(tmp_path):
     with pytest.raises(InputError, match=r"bad.jsonl:3: not a JSON object"):
         build_index([bad])
     assert not (tmp_path / "bad.view.sqlite").exists()
+
+
+def test_record_page_serves_odd_ids_and_says_when_one_is_missing(tmp_path):
+    """An id with a slash, quotes and non-ASCII opens its page; an unknown id is a 404 page, not an error."""
+    import asyncio
+
+    from synthkit.view.app import datasette_app
+    from synthkit.view.plugin import record_url
+
+    out = tmp_path / "out.jsonl"
+    rid = "run/1 'é' <b>"
+    out.write_text(json.dumps({"id": rid, "prompt": "hi <script>", "response": "ok", "chosen": "good", "rejected": "bad", "reasoning": "because"}) + "\n")
+    ds = datasette_app(build_index([out]))
+
+    async def pages():
+        found = await ds.client.get(record_url(rid))
+        missing = await ds.client.get(record_url("nope"))
+        return found, missing
+
+    found, missing = asyncio.run(pages())
+    assert found.status_code == 200
+    html = found.text
+    assert "run/1 &#39;é&#39; &lt;b&gt;" in html and "hi &lt;script&gt;" in html  # escaped
+    assert 'class="sk-text sk-chosen">good<' in html and 'class="sk-text sk-rejected">bad<' in html
+    assert 'class="sk-text sk-reasoning">because<' in html
+    assert missing.status_code == 404 and "No record" in missing.text
