@@ -37,14 +37,14 @@ def _metadata(index: Index) -> dict[str, Any]:
     links = " · ".join(f'<a href="?_facet={f}">{f}</a>' for f in more) + ' · <a href="?_facet_array=verdicts">verdicts</a>'
     return {
         "title": f"synthkit view: {names}",
-        "description_html": (
-            "Kept records and rejects of a synthkit run; open an id for the whole record and its lineage. "
-            f"More facets: {links}."
-        ),
         "databases": {
             "run": {
                 "tables": {
                     "records": {
+                        "description_html": (
+                            "Kept records and rejects of a synthkit run; open an id for the whole record and its lineage. "
+                            f"More facets: {links}."
+                        ),
                         "facets": list(DEFAULT_FACETS),
                         "fts_table": "records_fts",
                         "fts_pk": "rowid",

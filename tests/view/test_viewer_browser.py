@@ -147,6 +147,7 @@ def test_viewer_lists_filters_opens_a_record_and_follows_its_lineage(viewer, run
         listed = await b.js("document.querySelectorAll('table.rows-and-columns tbody tr').length")
         title = await b.js("document.querySelector('h1').innerText")
         total = await b.js("document.querySelector('h3') && document.querySelector('h3').innerText")
+        more = await b.js("Array.from(document.querySelectorAll('a[href*=\"_facet\"]')).map(a => a.innerText)")
         await b.screenshot(shots / "viewer.png")
         # the reason facet: pick the masked final-answer reason
         await b.click(".facet-info[data-column='reason'] li a[href*='reason=final+answer']")
@@ -175,6 +176,7 @@ def test_viewer_lists_filters_opens_a_record_and_follows_its_lineage(viewer, run
     got = asyncio.run(_session(tmp_path / "chrome", body))
     assert got["listed"] == 50  # a page of 50, not the whole file
     assert "synthkit view" in got["title"] or got["title"] == "records"
+    assert {"template", "origin", "stratum", "verdicts"} <= set(got["more"])  # the other facets, one click away
     assert "reason=final+answer" in got["url"]
     assert got["reasons"] and all(r.startswith("final answer # != expected #") for r in got["reasons"])
     assert set(got["steps"]) == {"final-answer"}
