@@ -21,6 +21,7 @@ __all__ = [
     "Interrupted",
     "EarlyStop",
     "MissingDependencyError",
+    "RecipeError",
 ]
 
 
@@ -113,3 +114,7 @@ class EarlyStop(FatalError):
 
 class MissingDependencyError(SynthkitError, ImportError):
     """An optional dependency is not installed; the message names the extra to install."""
+
+
+class RecipeError(InputError):
+    """A recipe file is malformed or names a part or option that does not exist; the message starts with ``file:line:column``."""

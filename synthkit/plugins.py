@@ -21,6 +21,7 @@ import attrs
 import pluggy
 
 from synthkit import hookspecs
+from synthkit._specs import remember
 from synthkit.errors import DuplicateNameError, OptionError, PluginLoadError, SynthkitError, UnknownNameError
 
 __all__ = [
@@ -371,7 +372,7 @@ def resolve(kind: str, part: Any, /, **options: Any) -> Any:
     if kind == "template" and _is_template_file(part):
         from synthkit.templates.jinja import JinjaTemplate
 
-        return JinjaTemplate.from_file(part, **options)
+        return remember(JinjaTemplate.from_file(part, **options), kind, part, options)
     registry = get_plugins().registries[_NOUNS[kind]]
     try:
         entry = registry.entry(part)
@@ -383,7 +384,7 @@ def resolve(kind: str, part: Any, /, **options: Any) -> Any:
         raise UnknownNameError(msg) from None
     options = check_options(entry.factory, options, what=f"{kind} {part!r}")
     try:
-        return entry.factory(**options)
+        return remember(entry.factory(**options), kind, part, options)
     except (ValueError, TypeError) as exc:
         if isinstance(exc, SynthkitError):
             raise

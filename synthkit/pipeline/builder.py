@@ -127,6 +127,47 @@ class Pipeline:
         self._mix = MixStep(resolve("mixer", mixer, **options), dict(sources or {}))
         return self
 
+    # -- recipes -----------------------------------------------------------------------
+
+    @classmethod
+    def from_recipe(cls, recipe: Any, *, command: str | None = None) -> Pipeline:
+        """Return the pipeline a recipe file (or a read :class:`~synthkit.recipes.Recipe`) describes.
+
+        Its sink, rejects file and engine are on the recipe: ``synthkit.recipes.read_recipe(path)``,
+        or run it all with :func:`synthkit.recipes.run_recipe`. Errors name the file, line and column.
+        """
+        from synthkit.recipes.recipe import read_recipe
+
+        if isinstance(recipe, (str, Path)):
+            recipe = read_recipe(recipe)
+        pipe = cls(recipe.source, command=command, **recipe.settings)
+        for step in recipe.steps:
+            pipe.step(step)
+        if recipe.mix is not None:
+            mixer, sources = recipe.mix
+            pipe.mix(mixer, sources=sources)
+        return pipe
+
+    def to_recipe(
+        self,
+        path: str | Path | None = None,
+        *,
+        sink: Sink = None,
+        rejects: str | Path | None = None,
+        engine: Engine | str = "local",
+    ) -> str:
+        """Return this pipeline as the text of a recipe file (and write it to ``path`` if given).
+
+        Every part must have been built by name (``.verify("math")``, ``sk.get_teacher(...)``,
+        :func:`synthkit.recipes.generator`); API keys are never written.
+        """
+        from synthkit.recipes.describe import describe_plan, recipe_text
+
+        text = recipe_text(describe_plan(self.plan(), sink=sink, rejects=rejects, engine=engine))
+        if path is not None:
+            Path(path).write_text(text, encoding="utf-8")
+        return text
+
     # -- the plan and running it -------------------------------------------------------
 
     @property
