@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import attrs
 
+from synthkit._frozen import freeze
 from synthkit.records import Record, Verdict, content_id
 
 if TYPE_CHECKING:
@@ -88,13 +89,19 @@ class Usage:
 
 @attrs.frozen
 class Completion:
-    """One sample returned by a teacher."""
+    """One sample returned by a teacher.
+
+    Attributes:
+        tool_calls: the tool calls the model asked for, in the OpenAI wire format
+            (``{"id", "type": "function", "function": {"name", "arguments"}}``); empty for a text answer.
+    """
 
     text: str
     finish_reason: str | None = "stop"
     usage: Usage = attrs.field(factory=Usage)
     model: str | None = None
     cached: bool = False
+    tool_calls: tuple[Mapping[str, Any], ...] = attrs.field(default=(), converter=freeze)
 
 
 @attrs.frozen

@@ -7,6 +7,7 @@
 * :mod:`~synthkit.generators.regenerate`: Verify, then regenerate: a failed sample is asked for again with the failure reason.
 * :mod:`~synthkit.generators.self_instruct`: Self-instruct: show a seeded sample of seed tasks, ask for new ones, one record per new task.
 * :mod:`~synthkit.generators.structured`: Structured output: a JSON schema or an attrs class describes the response.
+* :mod:`~synthkit.generators.trajectory`: Agent trajectories: the model calls tools, the tools answer, until a final answer or a step limit.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ __all__ = [
     "Regenerate",
     "SelfInstruct",
     "Structured",
+    "Trajectory",
     "attribute_grid",
     "child_of",
     "chunk_documents",
@@ -37,6 +39,7 @@ __getattr__, __dir__ = exports(
         "Regenerate": "regenerate",
         "SelfInstruct": "self_instruct",
         "Structured": "structured",
+        "Trajectory": "trajectory",
         "attribute_grid": "grid",
         "child_of": "generate",
         "chunk_documents": "chunking",

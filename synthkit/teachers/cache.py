@@ -52,11 +52,10 @@ def cache_key(identity: Mapping[str, Any], messages: Sequence[Message], params: 
 
 
 def _encode(c: Completion) -> str:
-    return json.dumps(
-        {"text": c.text, "finish_reason": c.finish_reason, "model": c.model, "usage": c.usage.to_dict()},
-        ensure_ascii=False,
-        separators=(",", ":"),
-    )
+    d = {"text": c.text, "finish_reason": c.finish_reason, "model": c.model, "usage": c.usage.to_dict()}
+    if c.tool_calls:
+        d["tool_calls"] = c.tool_calls
+    return json.dumps(d, ensure_ascii=False, separators=(",", ":"))
 
 
 def _decode(raw: str) -> Completion:
@@ -67,7 +66,9 @@ def _decode(raw: str) -> Completion:
         completion_tokens=int(u.get("completion_tokens", 0)),
         cost_usd=u.get("cost_usd"),
     )
-    return Completion(text=d["text"], finish_reason=d.get("finish_reason"), usage=usage, model=d.get("model"), cached=True)
+    return Completion(
+        text=d["text"], finish_reason=d.get("finish_reason"), usage=usage, model=d.get("model"), cached=True, tool_calls=d.get("tool_calls", ())
+    )
 
 
 class ResponseCache:

@@ -17,6 +17,7 @@ from typing import Any
 from synthkit.errors import AuthError, RecordError
 from synthkit.teachers.remote import RemoteTeacher, Reply
 from synthkit.teachers.retry import RateLimited, RetryableError
+from synthkit.tools.spec import tool_calls_of
 
 __all__ = ["OpenAITeacher", "DEFAULT_BASE_URL", "API_KEY_ENV"]
 
@@ -173,11 +174,13 @@ class OpenAITeacher(RemoteTeacher):
                 choices = sorted(choices, key=lambda c: c.get("index", 0))
             texts = []
             finishes = []
+            calls = []
             for c in choices:
                 message = c.get("message") or {}
                 content = message.get("content")
                 texts.append(content if isinstance(content, str) else ("" if content is None else json.dumps(content)))
                 finishes.append(c.get("finish_reason"))
+                calls.append(tool_calls_of(message))
         except (AttributeError, TypeError):
             msg = f"malformed choices in the response from {self.base_url}"
             raise RetryableError(msg, kind="invalid_json") from None
@@ -189,6 +192,7 @@ class OpenAITeacher(RemoteTeacher):
             completion_tokens=int(usage.get("completion_tokens") or 0),
             model=data.get("model") or self.model,
             headers=headers,
+            tool_calls=calls,
         )
 
     async def aclose(self) -> None:

@@ -75,6 +75,7 @@ class Reply:
     completion_tokens: int
     model: str | None = None
     headers: Mapping[str, str] = attrs.field(factory=dict)
+    tool_calls: Sequence[Sequence[Mapping[str, Any]]] = ()  # per sample, OpenAI wire format; empty: none asked
 
 
 def _sample_params(params: Mapping[str, Any], index: int) -> Mapping[str, Any]:
@@ -218,7 +219,8 @@ class RemoteTeacher(Teacher):
             if cost is not None:
                 share = cost * (prompts[i] + outs[i]) / total if total else 0.0
             usage = Usage(prompt_tokens=prompts[i], completion_tokens=outs[i], cost_usd=share)
-            out.append(Completion(text=reply.texts[i], finish_reason=reply.finish_reasons[i], usage=usage, model=reply.model or self.model))
+            calls = reply.tool_calls[i] if i < len(reply.tool_calls) else ()
+            out.append(Completion(text=reply.texts[i], finish_reason=reply.finish_reasons[i], usage=usage, model=reply.model or self.model, tool_calls=calls))
         return out
 
     async def _attempt(self, msgs: list[dict[str, Any]], params: Mapping[str, Any], n: int, tokens: int) -> Reply:

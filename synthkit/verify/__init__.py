@@ -9,6 +9,7 @@
 * :mod:`~synthkit.verify.regex`: The ``regex`` verifier: a field must match a regular expression.
 * :mod:`~synthkit.verify.sandbox`: Run untrusted Python code against its tests in a sandbox.
 * :mod:`~synthkit.verify.schema`: JSON schemas: a schema from a dict, a file or an attrs class; finding JSON in a reply; the ``json-schema`` verifier.
+* :mod:`~synthkit.verify.tool_result`: The ``tool-result`` verifier: a trajectory's final answer is checked against what its tools returned.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ __all__ = [
     "Schema",
     "SchemaVerifier",
     "SelfConsistencyVerifier",
+    "ToolResultVerifier",
     "equivalent",
     "extract_code",
     "final_answer",
@@ -60,6 +62,7 @@ __getattr__, __dir__ = exports(
         "SandboxUnavailable": "sandbox",
         "Schema": "schema",
         "SchemaVerifier": "schema",
+        "ToolResultVerifier": "tool_result",
         "SelfConsistencyVerifier": "consistency",
         "equivalent": "math",
         "extract_code": "sandbox",
