@@ -24,3 +24,8 @@ def register_exporters(register: Register) -> None:
         lazy("synthkit.io.exporters", "AlpacaExporter"),
         summary="Alpaca rows: instruction, input, output, plus system and history (LLaMA-Factory).",
     )
+    register(
+        "trl",
+        lazy("synthkit.io.chat", "TRLExporter"),
+        summary="TRL conversational rows: {messages}, with tool_calls, tool turns and tools for tool conversations.",
+    )

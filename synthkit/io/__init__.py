@@ -1,6 +1,7 @@
 """Records in and out: JSONL, Arrow and Parquet tables, Hugging Face datasets and frames, trainer formats, dataset cards.
 
 * :mod:`~synthkit.io.card`: Dataset cards: a Hugging Face ``README.md`` that summarises a set's lineage.
+* :mod:`~synthkit.io.chat`: Conversations with tool calls in trainer formats: OpenAI fine-tuning, ShareGPT as LLaMA-Factory reads it, TRL.
 * :mod:`~synthkit.io.exporters`: Trainer formats: OpenAI chat ``messages``, ShareGPT ``conversations``, Alpaca; and the export run.
 * :mod:`~synthkit.io.interchange`: Records in and out of JSONL, Parquet, Hugging Face ``datasets``, pandas and polars.
 * :mod:`~synthkit.io.jsonl`: JSONL sources and sinks. Errors name the file and the line.
@@ -24,7 +25,9 @@ __all__ = [
     "PARQUET_SUFFIXES",
     "ROW_GROUP_SIZE",
     "ShareGPTExporter",
+    "TRLExporter",
     "TableWriter",
+    "ToolChat",
     "check_source",
     "collect",
     "conversation",
@@ -45,6 +48,8 @@ __all__ = [
     "to_dataset",
     "to_pandas",
     "to_polars",
+    "tool_chat",
+    "uses_tools",
     "write_card",
     "write_records",
 ]
@@ -56,6 +61,8 @@ __getattr__, __dir__ = exports(
         "BadLine": "jsonl",
         "CardInfo": "card",
         "Conversation": "exporters",
+        "TRLExporter": "chat",
+        "ToolChat": "chat",
         "ExportSummary": "exporters",
         "JsonlWriter": "jsonl",
         "LineageStats": "card",
@@ -85,6 +92,8 @@ __getattr__, __dir__ = exports(
         "to_dataset": "interchange",
         "to_pandas": "interchange",
         "to_polars": "interchange",
+        "tool_chat": "chat",
+        "uses_tools": "chat",
         "write_card": "card",
         "write_records": "interchange",
     },
