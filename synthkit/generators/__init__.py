@@ -1,6 +1,7 @@
 """Generators: steps that ask a teacher and make records (generate, regenerate, structured, self-instruct, evol-instruct, grids, chunking).
 
 * :mod:`~synthkit.generators.chunking`: Document-grounded QA: chunk text files, ask for a question with a supporting quote, check the quote.
+* :mod:`~synthkit.generators.dialogue`: Multi-turn dialogues: a simulated user with a persona and a goal talks with the assistant teacher.
 * :mod:`~synthkit.generators.evolve`: Evol-instruct: rewrite each record's prompt with a depth or breadth operator.
 * :mod:`~synthkit.generators.generate`: The basic generator: render a template, ask a teacher, make one child record per sample.
 * :mod:`~synthkit.generators.grid`: Persona and attribute grids: seed records for combinations of attribute values.
@@ -16,6 +17,7 @@ from synthkit._lazy import exports
 
 __all__ = [
     "DEFAULT_FEEDBACK",
+    "Dialogue",
     "Evolve",
     "Generate",
     "Regenerate",
@@ -27,6 +29,7 @@ __all__ = [
     "chunk_documents",
     "chunk_text",
     "chunk_text_records",
+    "dialogue_seeds",
     "parse_tasks",
 ]
 
@@ -34,6 +37,7 @@ __getattr__, __dir__ = exports(
     __name__,
     {
         "DEFAULT_FEEDBACK": "regenerate",
+        "Dialogue": "dialogue",
         "Evolve": "evolve",
         "Generate": "generate",
         "Regenerate": "regenerate",
@@ -45,6 +49,7 @@ __getattr__, __dir__ = exports(
         "chunk_documents": "chunking",
         "chunk_text": "chunking",
         "chunk_text_records": "chunking",
+        "dialogue_seeds": "dialogue",
         "parse_tasks": "self_instruct",
     },
     globals(),
