@@ -105,6 +105,7 @@ def test_sharegpt_rows_are_what_llamafactory_reads(trajectories, tmp_path):
 
 def test_trl_rows_render_through_a_chat_template_with_tools(trajectories, tmp_path):
     """The trl export loads with datasets and renders with TRL's apply_chat_template: tools, calls with object arguments, results."""
+    pytest.importorskip("trl")  # the trainers extra (needs torch)
     from trl.data_utils import apply_chat_template, is_conversational
 
     out = tmp_path / "trl.jsonl"
@@ -123,6 +124,7 @@ def test_trl_rows_render_through_a_chat_template_with_tools(trajectories, tmp_pa
 
 def test_a_dialogue_without_tools_converts_with_trls_sharegpt_converter(tmp_path):
     """A plain multi-turn ShareGPT row goes through TRL's maybe_convert_to_chatml and renders with the template."""
+    pytest.importorskip("trl")  # the trainers extra (needs torch)
     from trl.data_utils import apply_chat_template, maybe_convert_to_chatml
 
     rec = Record.create(
