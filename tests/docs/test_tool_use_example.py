@@ -22,4 +22,4 @@ def test_the_tool_use_recipe_runs_offline(tmp_path):
         assert calls == ["lookup", "calculator"]
         assert [v["name"] for v in rec["lineage"]["verdicts"]] == ["math", "tool-result"] and all(v["passed"] for v in rec["lineage"]["verdicts"])
     (reject,) = [json.loads(line) for line in (out / "tool_use.rejects.jsonl").read_text().splitlines()]
-    assert "7 melons" in reject["prompt"] and reject["reject"]["reason"] == "expected 22.4, got 21: not equivalent"
+    assert "7 melons" in reject["messages"][0]["content"] and reject["reject"]["reason"] == "expected 22.4, got 21: not equivalent"
