@@ -1,5 +1,8 @@
 """synthkit-litellm: the ``litellm`` teacher (any litellm provider) for synthkit.
 
+Tools (``tools``, ``tool_choice`` in the parameters) are passed to ``litellm.acompletion`` as
+they are, and the tool calls of the reply come back in ``Completion.tool_calls``.
+
 litellm is imported lazily, on the first request, after
 ``LITELLM_LOCAL_MODEL_COST_MAP=True`` is set so it never fetches a price map; its own
 retries are off (``num_retries=0``, ``max_retries=0``) so synthkit's rate limiter and
@@ -17,6 +20,7 @@ from synthkit import hookimpl
 from synthkit.errors import AuthError, MissingDependencyError, RecordError
 from synthkit.teachers.remote import RemoteTeacher, Reply
 from synthkit.teachers.retry import RateLimited, RetryableError
+from synthkit.tools.spec import tool_calls_of
 
 __all__ = ["LiteLLMTeacher", "register_teachers", "import_litellm"]
 
@@ -52,6 +56,12 @@ def _headers(obj: Any) -> dict[str, str]:
         if key.startswith(("x-ratelimit", "retry-after")):
             out[key] = str(v)
     return out
+
+
+def _plain(obj: Any) -> Any:
+    """A litellm (pydantic) object as plain dicts, for a tool call."""
+    dump = getattr(obj, "model_dump", None)
+    return dump() if callable(dump) else obj
 
 
 def _retry_after(headers: Mapping[str, str]) -> float | None:
@@ -116,10 +126,13 @@ class LiteLLMTeacher(RemoteTeacher):
             raise RetryableError(msg, kind="empty_choices")
         texts = []
         finishes = []
+        calls = []
         for c in choices:
-            content = getattr(getattr(c, "message", None), "content", None)
+            message = getattr(c, "message", None)
+            content = getattr(message, "content", None)
             texts.append(content if isinstance(content, str) else "")
             finishes.append(getattr(c, "finish_reason", None))
+            calls.append(tool_calls_of({"tool_calls": [_plain(tc) for tc in getattr(message, "tool_calls", None) or ()]}))
         usage = getattr(resp, "usage", None)
         return Reply(
             texts=texts,
@@ -128,6 +141,7 @@ class LiteLLMTeacher(RemoteTeacher):
             completion_tokens=int(getattr(usage, "completion_tokens", 0) or 0),
             model=self.model,
             headers=_headers(resp),
+            tool_calls=calls,
         )
 
     def _raise_classified(self, exc: Exception) -> None:
