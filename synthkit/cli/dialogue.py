@@ -154,6 +154,8 @@ def add_commands(cli: click.Group) -> None:
     @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Output JSONL, one trajectory a line.")
     @click.option("--tools", "tools_file", default=None, type=click.Path(exists=True, dir_okay=False), help="JSON list of tools in the OpenAI format (default: each record's tools).")
     @click.option("--tool", "tool_names", multiple=True, help="A registered tool by name, e.g. calculator (repeatable).")
+    @click.option("--tools-code", default=None, type=click.Path(exists=True, dir_okay=False),
+                  help="A Python file with a function per tool (named after it), run in the sandbox for each call.")
     @click.option("--simulate-tools", is_flag=True, help="A teacher plays the tools that have no Python function, from their descriptions.")
     @click.option("--simulator-model", default=None, help="The model that plays the tools (default: --model).")
     @click.option("--max-steps", default=8, show_default=True, type=click.IntRange(1), help="Most replies with tool calls before a record is dropped.")
@@ -163,14 +165,14 @@ def add_commands(cli: click.Group) -> None:
     @_teacher_options
     @engine_options
     @run_options
-    def trajectory_command(input_path: str, output: str, tools_file: str | None, tool_names: tuple[str, ...], simulate_tools: bool,
+    def trajectory_command(input_path: str, output: str, tools_file: str | None, tool_names: tuple[str, ...], tools_code: str | None, simulate_tools: bool,
                            simulator_model: str | None, max_steps: int, tool_choice: str, on_invalid: str, **kw: Any) -> None:
         """Run a tool-using model on every record of IN.jsonl: call, result, next call, until a final answer; write OUT.jsonl.
 
         Each call is checked against its tool's JSON schema (an invalid one drops the record
         with the reason, or with --on-invalid feedback goes back to the model) and run by the
-        tool's Python function (registered tools, --tool) or, with --simulate-tools, played by
-        a teacher. A model still calling tools after --max-steps replies is dropped with
+        tool's Python function (registered tools, --tool), by your code in the sandbox
+        (--tools-code), or, with --simulate-tools, played by a teacher. A model still calling tools after --max-steps replies is dropped with
         "step limit". Verify the final answers with `synthkit verify` (math, tool-result,
         judge...). Every request is cached, so a re-run re-pays nothing. Exit codes as for generate.
 
@@ -181,7 +183,7 @@ def add_commands(cli: click.Group) -> None:
         """
         from synthkit.generators.trajectory import Trajectory
         from synthkit.plugins import resolve
-        from synthkit.tools import SimulatedTools, load_tools
+        from synthkit.tools import SandboxTools, SimulatedTools, load_tools
 
         tools: list[Any] = [resolve("tool", n) for n in tool_names]
         if tools_file is not None:
@@ -189,6 +191,10 @@ def add_commands(cli: click.Group) -> None:
         choice: Any = tool_choice if tool_choice in ("auto", "required", "none") else {"type": "function", "function": {"name": tool_choice}}
         executor = None
         cache = _cache(output, kw)
+        if tools_code is not None and simulate_tools:
+            raise click.UsageError("give --tools-code or --simulate-tools, not both")
+        if tools_code is not None:
+            executor = SandboxTools(Path(tools_code))
         if simulate_tools:
             from synthkit.teachers.cache import CachedTeacher
 

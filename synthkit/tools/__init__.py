@@ -12,6 +12,7 @@ from synthkit._lazy import exports
 
 __all__ = [
     "PythonTools",
+    "SandboxTools",
     "SimulatedTools",
     "Tool",
     "ToolCall",
@@ -31,6 +32,7 @@ __getattr__, __dir__ = exports(
     __name__,
     {
         "PythonTools": "execute",
+        "SandboxTools": "execute",
         "SimulatedTools": "execute",
         "Tool": "spec",
         "ToolCall": "spec",

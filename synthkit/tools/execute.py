@@ -6,6 +6,8 @@ the result (``ok=False``), as a real tool's error would reach the model.
 
 * :class:`PythonTools` runs each tool's ``function`` (sync functions in a worker thread,
   ``async`` ones awaited); registered tools (:func:`synthkit.plugins.get_tool`) carry theirs.
+* :class:`SandboxTools` runs user code (a Python source defining one function per tool) in
+  :class:`~synthkit.verify.sandbox.Sandbox`, a fresh isolated process per call, with its limits.
 * :class:`SimulatedTools` asks a teacher to play the tool from its name, description and
   schema; its requests go through the teacher's cache like any other, and their usage is
   recorded in the trajectory's lineage.
@@ -18,6 +20,7 @@ import asyncio
 import inspect
 import json
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import attrs
@@ -26,7 +29,7 @@ from synthkit._frozen import freeze, thaw
 from synthkit.interfaces import Swap, Teacher, copy_with
 from synthkit.tools.spec import Tool
 
-__all__ = ["ToolResult", "ToolExecutor", "PythonTools", "SimulatedTools", "result_text"]
+__all__ = ["ToolResult", "ToolExecutor", "PythonTools", "SandboxTools", "SimulatedTools", "result_text"]
 
 
 @attrs.frozen
@@ -93,6 +96,74 @@ class PythonTools(ToolExecutor):
         except Exception as exc:  # noqa: BLE001 - a tool's error is the model's to read
             return ToolResult(f"error: {type(exc).__name__}: {exc}", ok=False)
         return ToolResult(result_text(value))
+
+
+_MARK = "@@synthkit-tool-result@@"
+
+
+class SandboxTools(ToolExecutor):
+    """Run tools defined in user code inside the sandbox: one fresh, isolated process per call.
+
+    The code defines a function per tool, named after it (``-`` read as ``_``); a tool the code
+    does not define runs its Python ``function``, if it has one. The call's arguments reach the
+    function as JSON; its return value comes back as JSON (text as it is). A call that raises,
+    times out or breaks a limit is an error result naming why.
+
+    Args:
+        code: the Python source, or the path of a ``.py`` file.
+        sandbox: the :class:`~synthkit.verify.sandbox.Sandbox` (default: one with its default limits).
+
+    Raises:
+        InputError: the code cannot be read or does not parse.
+        SandboxUnavailable: the machine cannot isolate code (see the sandbox).
+    """
+
+    name = "sandbox"
+
+    def __init__(self, code: str | Path, *, sandbox: Any = None) -> None:
+        import ast
+
+        from synthkit.errors import InputError
+
+        source = str(code)
+        if isinstance(code, Path) or (source.endswith(".py") and "\n" not in source):
+            try:
+                source = Path(code).read_text(encoding="utf-8")
+            except OSError as exc:
+                msg = f"cannot read the tools code {code}: {exc.strerror}"
+                raise InputError(msg) from None
+        try:
+            tree = ast.parse(source)
+        except SyntaxError as exc:
+            msg = f"the tools code does not parse: line {exc.lineno}: {exc.msg}"
+            raise InputError(msg) from None
+        self.code = source
+        self.defined = frozenset(n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)))
+        if sandbox is None:
+            from synthkit.verify.sandbox import Sandbox
+
+            sandbox = Sandbox()
+        self.sandbox = sandbox
+        self._python = PythonTools()
+
+    async def run(self, tool: Tool, arguments: Mapping[str, Any]) -> ToolResult:
+        fn = tool.name.replace("-", "_")
+        if fn not in self.defined:
+            return await self._python.run(tool, arguments)
+        args = json.dumps(thaw(arguments), ensure_ascii=False)
+        test = f"import json as _json\n_out = {fn}(**_json.loads({args!r}))\nprint({_MARK!r} + (_out if isinstance(_out, str) else _json.dumps(_out)))"
+        result = await self.sandbox.run(self.code, [test])
+        if not result.passed:
+            return ToolResult(f"error: {result.reason}", ok=False)
+        lines = [ln for ln in result.stdout.splitlines() if ln.startswith(_MARK)]
+        if not lines:
+            return ToolResult("error: the tool printed no result (its output was cut short?)", ok=False)
+        return ToolResult(lines[-1][len(_MARK) :])
+
+    async def aclose(self) -> None:
+        close = getattr(self.sandbox, "close", None)
+        if callable(close):
+            close()
 
 
 SIMULATOR_SYSTEM = (

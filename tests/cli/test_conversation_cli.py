@@ -53,3 +53,14 @@ def test_bad_tool_input_gets_a_clear_error_not_a_traceback(openai_server, tmp_pa
     res = run("dialogue", "-o", "o.jsonl", "--model", "m", "--base-url", openai_server.url, cwd=tmp_path)
     assert res.returncode == 2 and "give IN.jsonl, or --personas and/or --goals" in res.stderr
     assert openai_server.request_count == 0
+
+
+def test_trajectory_runs_tools_code_in_the_sandbox(openai_server, tmp_path):
+    """--tools-code runs the file's functions in the sandbox for each call."""
+    openai_server.configure(reply=trajectory_script(tool_call("shout", {"text": "hi"}), lambda m: f"Final answer: {m[-1]['content']}"))
+    (tmp_path / "tools.json").write_text(json.dumps([{"type": "function", "function": {"name": "shout", "parameters": {"type": "object", "properties": {"text": {"type": "string"}}}}}]))
+    (tmp_path / "tools.py").write_text("def shout(text):\n    return text.upper() + '!'\n")
+    (tmp_path / "in.jsonl").write_text(json.dumps({"prompt": "Shout hi."}) + "\n")
+    res = run("trajectory", "in.jsonl", "-o", "out.jsonl", "--model", "m", "--base-url", openai_server.url, "--tools", "tools.json", "--tools-code", "tools.py", cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    assert json.loads((tmp_path / "out.jsonl").read_text())["response"] == "Final answer: HI!"

@@ -240,3 +240,32 @@ def test_tool_calls_survive_the_cache(tmp_path):
     assert back.tool_calls == c.tool_calls and back.cached
     with sqlite3.connect(tmp_path / "c.sqlite") as db:
         assert "tool_calls" in db.execute("SELECT value FROM responses").fetchone()[0]
+
+
+def test_tools_defined_in_user_code_run_in_the_sandbox(openai_server, tmp_path):
+    """SandboxTools runs the user's tool code in the sandbox, a process per call; an exception and a timeout are error results."""
+    from synthkit.tools import SandboxTools
+    from synthkit.verify.sandbox import Limits, Sandbox
+
+    code = tmp_path / "tools.py"
+    code.write_text(
+        "import os\n"
+        "def word_count(text):\n    return {'words': len(text.split()), 'pid_is_1': os.getpid() == 1}\n"
+        "def boom(text):\n    raise ValueError('no')\n"
+        "def spin(text):\n    while True:\n        pass\n"
+    )
+    schema = {"type": "object", "properties": {"text": {"type": "string"}}, "required": ["text"]}
+    tools = [Tool(n, "", schema) for n in ("word_count", "boom", "spin")]
+    openai_server.configure(reply=trajectory_script(
+        [tool_call("word_count", {"text": "a b c"}, id="a"), tool_call("boom", {"text": "x"}, id="b"), tool_call("spin", {"text": "x"}, id="c")],
+        "done",
+    ))
+    executor = SandboxTools(code, sandbox=Sandbox(Limits(wall=2, cpu=1)))
+    summary = sk.Pipeline([Record.create(prompt="count")]).step(Trajectory(_teacher(openai_server), tools=tools, executor=executor)).run(tmp_path / "o.jsonl")
+    assert summary.kept == 1
+    rec = Record.from_json((tmp_path / "o.jsonl").read_text())
+    results = {m["name"]: m["content"] for m in rec.messages if m["role"] == "tool"}
+    assert json.loads(results["word_count"]) == {"words": 3, "pid_is_1": True}  # the call ran in the sandbox's own pid namespace
+    assert results["boom"].startswith("error: ") and "ValueError: no" in results["boom"]
+    assert results["spin"].startswith("error: ") and ("cpu" in results["spin"].lower() or "time" in results["spin"].lower())
+    assert [t["executor"] for t in rec.lineage.turns if t["role"] == "tool"] == ["sandbox"] * 3
