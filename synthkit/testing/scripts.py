@@ -15,7 +15,8 @@ must be function tools with a name; otherwise it answers 400 with the reason.
 
 Example:
     >>> script = trajectory_script(tool_call("calculator", {"expression": "2+3"}), "The answer is 5.")
-    >>> script([{"role": "user", "content": "2+3?"}], {}, 0)["tool_calls"][0]["function"]["name"]
+    >>> first = script([{"role": "user", "content": "2+3?"}], {}, 0).get("tool_calls")
+    >>> first.pop().get("function").get("name")
     'calculator'
 """
 

@@ -15,8 +15,8 @@ Example:
     >>> def add(a: int, b: int) -> int:
     ...     '''Add two integers.'''
     ...     return a + b
-    >>> Tool.from_function(add).to_openai()["function"]["parameters"]["required"]
-    ['a', 'b']
+    >>> tuple(Tool.from_function(add).parameters.get("required"))
+    ('a', 'b')
 """
 
 from __future__ import annotations
