@@ -269,3 +269,12 @@ def test_tools_defined_in_user_code_run_in_the_sandbox(openai_server, tmp_path):
     assert results["boom"].startswith("error: ") and "ValueError: no" in results["boom"]
     assert results["spin"].startswith("error: ") and ("cpu" in results["spin"].lower() or "time" in results["spin"].lower())
     assert [t["executor"] for t in rec.lineage.turns if t["role"] == "tool"] == ["sandbox"] * 3
+
+
+def test_the_fake_teacher_plays_scripted_tool_calls_too(tmp_path):
+    """FakeTeacher answers the same scripts as the server, tool calls included, without HTTP."""
+    from synthkit.testing import FakeTeacher
+
+    teacher = FakeTeacher(reply=trajectory_script(tool_call("calculator", {"expression": "2*21"}), lambda m: f"Final answer: {m[-1]['content']}"))
+    summary = sk.Pipeline([Record.create(prompt="2*21?", data={"answer": "42"})]).step(Trajectory(teacher, tools=["calculator"])).verify("math").run(tmp_path / "o.jsonl")
+    assert summary.kept == 1
