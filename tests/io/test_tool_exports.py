@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import synthkit as sk
 from synthkit.errors import RecordError
@@ -171,3 +173,45 @@ def test_text_beside_tool_calls_is_kept_by_openai_and_refused_by_sharegpt():
     with pytest.raises(RecordError) as info:
         sharegpt_row(rec)
     assert info.value.kind == "text_beside_tool_calls"
+
+
+def _random_trajectory(draw_rounds):
+    """A trajectory record: rounds of parallel calls, each answered, then a final answer."""
+    msgs = [{"role": "user", "content": "go"}]
+    n = 0
+    for width in draw_rounds:
+        calls = [tool_call("lookup", {"item": f"i{n + k}"}, id=f"c{n + k}") for k in range(width)]
+        msgs.append({"role": "assistant", "content": None, "tool_calls": calls})
+        msgs += [{"role": "tool", "tool_call_id": c["id"], "content": f"r{n + k}"} for k, c in enumerate(calls)]
+        n += width
+    return Record.create(messages=msgs, response="done", data={"tools": [lookup.to_openai()]}), n
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(1, 3), max_size=4), st.sampled_from(["openai", "sharegpt", "trl"]))
+def test_every_call_and_result_survives_each_format(rounds, fmt):
+    """Property: each format keeps every tool call (name and arguments) and every result, in order, and ends on the answer."""
+    rec, n = _random_trajectory(rounds)
+    row = sk.get_exporter(fmt).convert(rec)
+    if fmt == "sharegpt":
+        turns = row["conversations"]
+        calls = []
+        for t in turns:
+            if t["from"] == "function_call":
+                v = json.loads(t["value"])
+                calls += v if isinstance(v, list) else [v]
+        results = []
+        for t in turns:
+            if t["from"] == "observation":
+                results += json.loads(t["value"]) if t["value"].startswith("[") else [t["value"]]
+        _llamafactory_accepts(row)
+        assert turns[-1] == {"from": "gpt", "value": "done"}
+        args = [c["arguments"] for c in calls]
+    else:
+        msgs = row["messages"]
+        calls = [c["function"] for m in msgs if m["role"] == "assistant" for c in m.get("tool_calls", ())]
+        results = [m["content"] for m in msgs if m["role"] == "tool"]
+        args = [c["arguments"] if fmt == "trl" else json.loads(c["arguments"]) for c in calls]
+        assert msgs[-1] == {"role": "assistant", "content": "done"}
+    assert args == [{"item": f"i{k}"} for k in range(n)]
+    assert results == [f"r{k}" for k in range(n)]
