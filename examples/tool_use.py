@@ -8,6 +8,7 @@ For a real model, replace ``teacher`` with ``sk.get_teacher("openai", model="gpt
 
 import json
 import re
+from pathlib import Path
 
 import synthkit as sk
 from synthkit.generators import Trajectory
@@ -57,5 +58,5 @@ with FakeOpenAIServer(reply=scripted_agent) as server:
 
 for fmt in ("openai", "sharegpt", "trl"):
     print(fmt, sk.export("out/tool_use.jsonl", f"out/tool_use.{fmt}.jsonl", format=fmt).exported, "rows")
-first = json.loads(open("out/tool_use.openai.jsonl").readline())
+first = json.loads(Path("out/tool_use.openai.jsonl").read_text().splitlines()[0])
 print(" -> ".join(m["role"] + ("(tool_calls)" if "tool_calls" in m else "") for m in first["messages"]))

@@ -38,7 +38,7 @@ from synthkit.interfaces import Exporter
 from synthkit.records import Record
 from synthkit.tools.spec import ToolCall
 
-__all__ = ["ToolChat", "uses_tools", "tool_chat", "openai_row", "sharegpt_row", "trl_row", "TRLExporter"]
+__all__ = ["TRLExporter", "ToolChat", "openai_row", "sharegpt_row", "tool_chat", "trl_row", "uses_tools"]
 
 
 def _reject(record: Record, kind: str, what: str) -> RecordError:

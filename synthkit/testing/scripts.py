@@ -27,7 +27,7 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-__all__ = ["tool_call", "trajectory_script", "simulated_user", "by_model", "check_tool_protocol", "as_message", "call_script", "steps_taken"]
+__all__ = ["as_message", "by_model", "call_script", "check_tool_protocol", "simulated_user", "steps_taken", "tool_call", "trajectory_script"]
 
 Step = Any  # str | Mapping | Sequence[Mapping] | Callable[[list[dict]], ...]
 

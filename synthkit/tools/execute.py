@@ -29,7 +29,7 @@ from synthkit._frozen import freeze, thaw
 from synthkit.interfaces import Swap, Teacher, copy_with
 from synthkit.tools.spec import Tool
 
-__all__ = ["ToolResult", "ToolExecutor", "PythonTools", "SandboxTools", "SimulatedTools", "result_text"]
+__all__ = ["PythonTools", "SandboxTools", "SimulatedTools", "ToolExecutor", "ToolResult", "result_text"]
 
 
 @attrs.frozen
@@ -75,7 +75,7 @@ class ToolExecutor(abc.ABC):
         """A copy asking ``teacher.with_teachers(swap)`` instead of each of its teachers."""
         return self
 
-    async def aclose(self) -> None:  # noqa: B027 - optional hook
+    async def aclose(self) -> None:
         """Release resources; called once when the run ends."""
 
 
