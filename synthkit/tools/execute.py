@@ -75,7 +75,7 @@ class ToolExecutor(abc.ABC):
         """A copy asking ``teacher.with_teachers(swap)`` instead of each of its teachers."""
         return self
 
-    async def aclose(self) -> None:
+    async def aclose(self) -> None:  # noqa: B027 - optional hook
         """Release resources; called once when the run ends."""
 
 
