@@ -190,3 +190,12 @@ def test_dialogues_export_to_every_format_and_load_with_datasets(openai_server, 
     alpaca = tmp_path / "alpaca.jsonl"
     sk.export(tmp_path / "d.jsonl", alpaca, format="alpaca")
     assert len(json.loads(alpaca.read_text().splitlines()[0])["history"]) == 3
+
+
+def test_the_card_counts_every_turn_by_the_model_that_answered(openai_server, tmp_path):
+    """A dataset card of dialogues counts each turn's request under its own teacher and model."""
+    openai_server.configure(reply=_script())
+    step = Dialogue(_teacher(openai_server, "assistant"), _teacher(openai_server, "user-sim"), turns=4)
+    sk.Pipeline(list(dialogue_seeds(personas=["p1", "p2"]))).step(step).run(tmp_path / "d.jsonl")
+    card = sk.dataset_card(tmp_path / "d.jsonl")
+    assert "| openai | assistant | 8 |" in card and "| openai | user-sim | 8 |" in card
