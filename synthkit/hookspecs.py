@@ -66,5 +66,10 @@ def register_engines(register: Register) -> None:
 
 
 @hookspec
+def register_tools(register: Register) -> None:
+    """Register tools a trajectory can offer, as factories of :class:`~synthkit.tools.Tool`, e.g. ``register("calculator", make_calculator)``."""
+
+
+@hookspec
 def register_commands(cli: click.Group) -> None:
     """Add commands to the ``synthkit`` command-line group with ``@cli.command()``."""

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import attrs
 
+from synthkit._frozen import freeze
 from synthkit.records import Record, Verdict, content_id
 
 if TYPE_CHECKING:
@@ -93,6 +94,8 @@ class Completion:
     Attributes:
         text: the answer (without the model's reasoning).
         reasoning: the model's reasoning, when it returned any (see :mod:`synthkit.teachers.reasoning`).
+        tool_calls: the tool calls the model asked for, in the OpenAI wire format
+            (``{"id", "type": "function", "function": {"name", "arguments"}}``); empty for a text answer.
     """
 
     text: str
@@ -101,6 +104,7 @@ class Completion:
     model: str | None = None
     cached: bool = False
     reasoning: str | None = None
+    tool_calls: tuple[Mapping[str, Any], ...] = attrs.field(default=(), converter=freeze)
 
 
 @attrs.frozen

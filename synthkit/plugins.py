@@ -41,6 +41,7 @@ __all__ = [
     "get_mixer",
     "get_exporter",
     "get_engine",
+    "get_tool",
     "lazy",
     "resolve",
 ]
@@ -54,6 +55,7 @@ KINDS = {
     "mixers": "mixer",
     "exporters": "exporter",
     "engines": "engine",
+    "tools": "tool",
 }
 
 #: Built-in plugins, registered through the same hooks as third-party ones.
@@ -65,6 +67,7 @@ DEFAULT_PLUGINS = (
     "synthkit.default_plugins.mixers",
     "synthkit.default_plugins.exporters",
     "synthkit.default_plugins.engines",
+    "synthkit.default_plugins.tools",
     "synthkit.default_plugins.commands",
 )
 
@@ -329,8 +332,10 @@ _NOUNS = {noun: kind for kind, noun in KINDS.items()}
 
 def _interface(noun: str) -> type:
     from synthkit import interfaces
+    from synthkit.tools.spec import Tool
 
     return {
+        "tool": Tool,
         "engine": interfaces.Engine,
         "teacher": interfaces.Teacher,
         "template": interfaces.PromptTemplate,
@@ -544,3 +549,8 @@ def get_exporter(name: str, **options: Any) -> Any:
 def get_engine(name: str, **options: Any) -> Any:
     """Build the execution engine ``name`` (``"local"``, or ``"ray"`` from synthkit-ray) with ``options``."""
     return resolve("engine", name, **options)
+
+
+def get_tool(name: str, **options: Any) -> Any:
+    """Build the tool ``name`` (e.g. ``"calculator"``), a :class:`~synthkit.tools.Tool`, with ``options``."""
+    return resolve("tool", name, **options)

@@ -111,6 +111,10 @@ class Lineage:
             "teacher", "model", "prompt_tokens", "completion_tokens", "cost_usd"}``. Siblings
             share their parents' entries (same ``request`` id), so a sum over distinct ids
             counts each request once.
+        turns: for a conversation made by several requests (a dialogue, a tool trajectory),
+            who said each turn, oldest first: ``{"turn", "role", "teacher", "model",
+            "template", "template_hash", "finish_reason", "usage"}`` for a model's turn,
+            ``{"turn", "role": "tool", "name", "executor", "ok"}`` for a tool's; ``usage`` is then their sum.
     """
 
     origin: Origin = attrs.field(default="real", validator=attrs.validators.in_(("real", "synthetic")))
@@ -128,6 +132,7 @@ class Lineage:
     attempts: tuple[Mapping[str, Any], ...] = attrs.field(default=(), converter=freeze)
     commands: tuple[str, ...] = attrs.field(default=(), converter=tuple)
     costs: tuple[Mapping[str, Any], ...] = attrs.field(default=(), converter=freeze)
+    turns: tuple[Mapping[str, Any], ...] = attrs.field(default=(), converter=freeze)
 
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-able dict of plain dicts and lists; empty and ``None`` fields are left out."""

@@ -32,6 +32,7 @@ def make_distribution(where: Path, dist: str, module: str, source: str, ep_name:
 
 HELLO = '''
     import synthkit as sk
+    import synthkit.tools as sk_tools
     from synthkit import hookimpl
 
     class Hello(sk.Teacher):
@@ -102,6 +103,14 @@ HELLO = '''
     def register_exporters(register):
         register("pairs", Pairs)
 
+    def double(x: int) -> int:
+        """Double a number."""
+        return 2 * x
+
+    @hookimpl
+    def register_tools(register):
+        register("double", lambda: sk_tools.Tool.from_function(double))
+
     @hookimpl
     def register_commands(cli):
         @cli.command()
@@ -127,10 +136,12 @@ def test_third_party_plugin_is_discovered_through_its_entry_point(hello_dist):
     assert (info.package, info.version) == ("synthkit-hello", "1.2.3")
     assert info.parts == {
         "teachers": ["hello"], "templates": ["greet"], "verifiers": ["shout"], "filters": ["no-empty"], "mixers": ["first"],
-        "engines": ["inline"], "exporters": ["pairs"],
+        "engines": ["inline"], "exporters": ["pairs"], "tools": ["double"],
     }
     teacher = plugins.registries["teachers"].get("hello", greeting="hi")
     assert teacher.greeting == "hi"
+    double = plugins.registries["tools"].get("double")
+    assert double.name == "double" and double.function(3) == 6
 
 
 def test_third_party_plugin_runs_in_a_pipeline(hello_dist, fresh_plugins, monkeypatch):

@@ -39,3 +39,8 @@ def register_exporters(register: Register) -> None:
         lazy("synthkit.io.qa", "DocQAExporter"),
         summary="Document-QA records as chat rows: the question as the user turn, the answer as the assistant's.",
     )
+    register(
+        "trl",
+        lazy("synthkit.io.chat", "TRLExporter"),
+        summary="TRL conversational rows: {messages}, with tool_calls, tool turns and tools for tool conversations.",
+    )

@@ -59,3 +59,8 @@ def register_verifiers(register: Register) -> None:
         lazy("synthkit.verify.compose", "AnyOf"),
         summary="at least one listed verifier passes",
     )
+    register(
+        "tool-result",
+        lazy("synthkit.verify.tool_result", "ToolResultVerifier"),
+        summary="a tool trajectory's final answer agrees with its tool results",
+    )

@@ -202,6 +202,12 @@ class LineageStats:
             self._seen.add(request)
             key = (str(entry.get("teacher") or ""), str(entry.get("model") or ""))
             self.costs.setdefault(key, _Cost()).add(entry, f"{where} (record {record.id})")
+        turns = [t for t in lin.turns if isinstance(t, Mapping) and t.get("usage")]
+        if turns:  # a dialogue or a trajectory: each request by the teacher and model that answered it
+            for t in turns:
+                key = (str(t.get("teacher") or ""), str(t.get("model") or ""))
+                self.costs.setdefault(key, _Cost()).add(t["usage"], f"{where} (record {record.id})")
+            return
         if not lin.usage and not lin.attempts:
             return
         key = (lin.teacher or "", lin.model or "")

@@ -19,6 +19,7 @@ from typing import Any, ClassVar
 import attrs
 
 from synthkit.errors import InputError, RecordError
+from synthkit.io.chat import openai_row, sharegpt_row, uses_tools
 from synthkit.interfaces import Exporter
 from synthkit.io.jsonl import BadLine, JsonlWriter, OnBadLine
 from synthkit.records import Record
@@ -107,6 +108,8 @@ class OpenAIExporter(Exporter):
         self.reasoning = reasoning
 
     def convert(self, record: Record) -> dict[str, Any]:
+        if uses_tools(record):  # tool_calls and tool messages, and the tools offered (synthkit.io.chat)
+            return openai_row(record, system=self.system)
         conv = conversation(_reasoned(record, self.reasoning), system=self.system, alternate=False)
         msgs = [{"role": "system", "content": conv.system}] if conv.system is not None else []
         msgs += [{"role": role, "content": text} for role, text in conv.turns]
@@ -136,6 +139,8 @@ class ShareGPTExporter(Exporter):
         self.reasoning = reasoning
 
     def convert(self, record: Record) -> dict[str, Any]:
+        if uses_tools(record):  # function_call and observation turns, and a tools field (synthkit.io.chat)
+            return sharegpt_row(record, system=self.system)
         conv = conversation(_reasoned(record, self.reasoning), system=self.system)
         turns = [{"from": "system", "value": conv.system}] if conv.system is not None else []
         turns += [{"from": self._FROM[role], "value": text} for role, text in conv.turns]

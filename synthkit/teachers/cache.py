@@ -55,6 +55,8 @@ def _encode(c: Completion) -> str:
     value = {"text": c.text, "finish_reason": c.finish_reason, "model": c.model, "usage": c.usage.to_dict()}
     if c.reasoning is not None:
         value["reasoning"] = c.reasoning
+    if c.tool_calls:
+        value["tool_calls"] = c.tool_calls
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
@@ -67,7 +69,8 @@ def _decode(raw: str) -> Completion:
         cost_usd=u.get("cost_usd"),
     )
     return Completion(
-        text=d["text"], finish_reason=d.get("finish_reason"), usage=usage, model=d.get("model"), cached=True, reasoning=d.get("reasoning")
+        text=d["text"], finish_reason=d.get("finish_reason"), usage=usage, model=d.get("model"), cached=True,
+        reasoning=d.get("reasoning"), tool_calls=d.get("tool_calls", ()),
     )
 
 

@@ -20,6 +20,7 @@ from synthkit.teachers.local import LOCAL_PRICE, is_local_url, is_request_error
 from synthkit.teachers.reasoning import message_reasoning
 from synthkit.teachers.remote import RemoteTeacher, Reply
 from synthkit.teachers.retry import RateLimited, RetryableError
+from synthkit.tools.spec import tool_calls_of
 
 __all__ = ["OpenAITeacher", "DEFAULT_BASE_URL", "API_KEY_ENV"]
 
@@ -186,11 +187,14 @@ class OpenAITeacher(RemoteTeacher):
             texts = []
             finishes = []
             reasonings = []
+            calls = []
             for c in choices:
-                reasoning, answer = message_reasoning(c.get("message") or {})
+                message = c.get("message") or {}
+                reasoning, answer = message_reasoning(message)
                 texts.append(answer)
                 reasonings.append(reasoning)
                 finishes.append(c.get("finish_reason"))
+                calls.append(tool_calls_of(message))
         except (AttributeError, TypeError):
             msg = f"malformed choices in the response from {self.base_url}"
             raise RetryableError(msg, kind="invalid_json") from None
@@ -203,6 +207,7 @@ class OpenAITeacher(RemoteTeacher):
             model=data.get("model") or self.model,
             headers=headers,
             reasonings=reasonings,
+            tool_calls=calls,
         )
 
     async def aclose(self) -> None:

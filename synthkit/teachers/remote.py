@@ -76,6 +76,7 @@ class Reply:
     model: str | None = None
     headers: Mapping[str, str] = attrs.field(factory=dict)
     reasonings: Sequence[str | None] = ()  # per sample, when the server returned reasoning
+    tool_calls: Sequence[Sequence[Mapping[str, Any]]] = ()  # per sample, OpenAI wire format; empty: none asked
 
 
 def _sample_params(params: Mapping[str, Any], index: int) -> Mapping[str, Any]:
@@ -220,9 +221,11 @@ class RemoteTeacher(Teacher):
                 share = cost * (prompts[i] + outs[i]) / total if total else 0.0
             usage = Usage(prompt_tokens=prompts[i], completion_tokens=outs[i], cost_usd=share)
             reasoning = reply.reasonings[i] if i < len(reply.reasonings) else None
+            calls = reply.tool_calls[i] if i < len(reply.tool_calls) else ()
             out.append(
                 Completion(
-                    text=reply.texts[i], finish_reason=reply.finish_reasons[i], usage=usage, model=reply.model or self.model, reasoning=reasoning
+                    text=reply.texts[i], finish_reason=reply.finish_reasons[i], usage=usage, model=reply.model or self.model,
+                    reasoning=reasoning, tool_calls=calls,
                 )
             )
         return out

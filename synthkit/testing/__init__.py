@@ -5,6 +5,8 @@
   ``synthkit serve-test`` runs one in the foreground.
 * the pytest fixtures ``openai_server`` (a fresh, started server per test) and
   ``fake_teacher``.
+* scripted tool calls and simulated users for it (:mod:`synthkit.testing.scripts`):
+  :func:`trajectory_script`, :func:`tool_call`, :func:`simulated_user`, :func:`by_model`.
 * :class:`FakeTeacher`: a tiny in-process teacher for plugin authors, and
   :func:`check_teacher`, a conformance check any teacher plugin can run in its tests.
 
@@ -32,6 +34,7 @@ from synthkit.testing.server import (
     parse_faults,
     serve,
 )
+from synthkit.testing.scripts import by_model, simulated_user, tool_call, trajectory_script
 from synthkit.testing.teacher import FakeTeacher, check_teacher
 
 __all__ = [
@@ -41,11 +44,15 @@ __all__ = [
     "LoggedRequest",
     "Reply",
     "ServerSettings",
+    "by_model",
     "check_teacher",
     "count_tokens",
     "echo_reply",
     "parse_faults",
     "serve",
+    "simulated_user",
+    "tool_call",
+    "trajectory_script",
 ]
 
 try:

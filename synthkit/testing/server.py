@@ -17,7 +17,6 @@ Faults (names for ``faults=`` and ``queue_faults``): ``"500"``, ``"503"``, ``"42
 from __future__ import annotations
 
 import asyncio
-import inspect
 import json
 import math
 import random
@@ -30,6 +29,7 @@ from typing import Any
 
 import attrs
 
+from synthkit.testing.scripts import as_message, call_script, check_tool_protocol
 
 __all__ = [
     "FAULTS",
@@ -60,8 +60,8 @@ FAULTS = (
 )
 
 #: A reply script: ``reply(messages) -> str``, or ``reply(messages, body, index) -> str``. It may return
-#: a mapping of assistant-message fields instead, e.g. ``{"content": "4", "reasoning_content": "2+2 is 4"}``,
-#: to answer as a reasoning model does.
+#: an assistant message instead of text: ``{"content", "tool_calls"}`` (see :mod:`synthkit.testing.scripts`),
+#: or a reasoning model's ``{"content": "4", "reasoning_content": "2+2 is 4"}``.
 Reply = Callable[..., Any]
 
 
@@ -195,18 +195,9 @@ def _duration(seconds: float) -> str:
     return f"{int(seconds // 60)}m{seconds % 60:.0f}s"
 
 
-def _call_reply(reply: Reply, messages: list[dict[str, Any]], body: dict[str, Any], index: int) -> Any:
-    try:
-        nparams = len(inspect.signature(reply).parameters)
-    except (TypeError, ValueError):  # builtins
-        nparams = 1
-    out = reply(messages, body, index) if nparams >= 3 else reply(messages)
-    if isinstance(out, Mapping) and isinstance(out.get("content", ""), str):
-        return dict(out)
-    if not isinstance(out, str):
-        msg = f"the server's reply script must return a str (or a mapping of message fields), got {type(out).__name__}"
-        raise TypeError(msg)
-    return out
+def _call_reply(reply: Reply, messages: list[dict[str, Any]], body: dict[str, Any], index: int) -> dict[str, Any]:
+    """The assistant message a reply script answers (text, or a message with ``tool_calls``: see :mod:`~synthkit.testing.scripts`)."""
+    return as_message(call_script(reply, messages, body, index))
 
 
 class FakeOpenAIServer:
@@ -527,18 +518,17 @@ class FakeOpenAIServer:
         reply = s.reply or echo_reply
         choices = []
         completion_tokens = 0
+        check_tool_protocol(body)
         for i in range(n):
-            text = _call_reply(reply, messages, body, i)
-            extra: dict[str, Any] = {}
-            if isinstance(text, dict):  # message fields: content plus reasoning_content, reasoning...
-                extra, text = {k: v for k, v in text.items() if k != "content"}, text.get("content", "")
-            finish = "stop"
-            words = text.split()
+            message = _call_reply(reply, messages, body, i)
+            text = message["content"]
+            finish = "tool_calls" if message.get("tool_calls") else "stop"
+            words = (text or "").split()
             if max_tokens is not None and len(words) > int(max_tokens):
-                text = " ".join(words[: int(max_tokens)])
+                message["content"] = text = " ".join(words[: int(max_tokens)])
                 finish = "length"
-            completion_tokens += count_tokens(text)
-            choices.append({"index": i, "message": {"role": "assistant", "content": text, **extra}, "finish_reason": finish})
+            completion_tokens += count_tokens(text or "") + sum(count_tokens(json.dumps(c)) for c in message.get("tool_calls", ()))
+            choices.append({"index": i, "message": message, "finish_reason": finish})
         prompt_tokens = sum(count_tokens(str(m.get("content", ""))) for m in messages)
         return _envelope(body, choices, prompt_tokens, completion_tokens)
 

@@ -49,14 +49,17 @@ class FakeTeacher(Teacher):
         out = []
         prompt_tokens = sum(count_tokens(str(m.get("content", ""))) for m in msgs)
         for i in range(n):
+            calls: list[Any] = []
             if self.reply is None:
                 text = echo_reply(msgs, dict(params), i)
             elif isinstance(self.reply, str):
                 text = self.reply
-            else:
-                text = _call_reply(self.reply, msgs, dict(params), i)
+            else:  # text, or a message with tool calls (synthkit.testing.scripts)
+                message = _call_reply(self.reply, msgs, dict(params), i)
+                text, calls = message["content"] or "", message.get("tool_calls", [])
             usage = Usage(prompt_tokens=prompt_tokens if i == 0 else 0, completion_tokens=count_tokens(text))
-            out.append(Completion(text=text, finish_reason="stop", usage=usage, model=self.model))
+            finish = "tool_calls" if calls else "stop"
+            out.append(Completion(text=text, finish_reason=finish, usage=usage, model=self.model, tool_calls=calls))
         return out
 
     async def aclose(self) -> None:

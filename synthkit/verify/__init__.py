@@ -12,6 +12,7 @@
 * :mod:`~synthkit.verify.regex`: The ``regex`` verifier: a field must match a regular expression.
 * :mod:`~synthkit.verify.sandbox`: Run untrusted Python code against its tests in a sandbox.
 * :mod:`~synthkit.verify.schema`: JSON schemas: a schema from a dict, a file or an attrs class; finding JSON in a reply; the ``json-schema`` verifier.
+* :mod:`~synthkit.verify.tool_result`: The ``tool-result`` verifier: a trajectory's final answer is checked against what its tools returned.
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ __all__ = [
     "split_tests",
     "Suite",
     "SuiteError",
+    "ToolResultVerifier",
     "without_quotes",
 ]
 
@@ -89,6 +91,7 @@ __getattr__, __dir__ = exports(
         "split_tests": "grader",
         "Suite": "grader",
         "SuiteError": "grader",
+        "ToolResultVerifier": "tool_result",
         "without_quotes": "quoting",
     },
     globals(),

@@ -91,6 +91,9 @@ def workspace(tmp_path_factory):
     _jsonl(d / "gen.jsonl", [{"text": t} for t in c["healthy"][:150]])
     _jsonl(d / "real.jsonl", [{"text": t} for t in c["reference"][:300]])
     _jsonl(d / "gsm8k_test.jsonl", [{"question": t} for t in c["healthy"][:3]])
+    (d / "personas.txt").write_text("a hiker who counts every gram\na parent planning a first camping trip\n")
+    (d / "goals.txt").write_text("buy a light tent\n")
+    _jsonl(d / "problems.jsonl", [{"prompt": p, "answer": a} for p, a in problems[:4]])
     (d / "math_test.jsonl").write_text(json.dumps({"question": "Find the sum of the first one hundred positive integers and explain each step you take."}) + "\n")
     _sampling_files(d)
     return d
@@ -129,6 +132,8 @@ RUNNABLE = {
     "select": "kept.jsonl",
     "pairs": "pairs.jsonl",
     "chunk": "chunks.jsonl",
+    "dialogue": "dialogues.jsonl",
+    "trajectory": "runs.jsonl",
 }
 
 

@@ -25,7 +25,7 @@ def test_plugins_page_examples_register_and_run():
     parts = {i.name: i.parts for i in plugins.infos()}["docs_plugin"]
     assert parts == {
         "teachers": ["hello"], "templates": ["greet"], "verifiers": ["shout"], "filters": ["no-empty"],
-        "mixers": ["synthetic-only"], "engines": ["timed"], "exporters": ["prompt-completion"],
+        "mixers": ["synthetic-only"], "engines": ["timed"], "exporters": ["prompt-completion"], "tools": ["word-count"],
     }
     regs = plugins.registries
     recs = [sk.Record.create(prompt="ada", id="1")]
@@ -42,3 +42,4 @@ def test_plugins_page_examples_register_and_run():
     assert s.kept == 1 and mixer.report.produced == {"synthetic": 1}
     done = sk.Record.create(prompt="2+2?", response="4", id="2")
     assert regs["exporters"].get("prompt-completion").convert(done) == {"prompt": "2+2?", "completion": "4"}
+    assert regs["tools"].get("word-count").function("three short words") == 3

@@ -67,7 +67,7 @@ def test_records_a_format_cannot_express_are_counted_and_written_out(tmp_path):
     write_records(sample(), tmp_path / "in.jsonl")
     s = export(tmp_path / "in.jsonl", tmp_path / "out.jsonl", format="sharegpt", rejects=tmp_path / "rej.jsonl")
     assert (s.inputs, s.exported) == (5, 2) and s.balanced
-    assert dict(s.skipped) == {"no_response": 1, "not_alternating": 1, "unsupported_role": 1}
+    assert dict(s.skipped) == {"no_response": 1, "not_alternating": 1, "orphan_tool_result": 1}  # a tool message answering no call
     rej = {r["id"]: r["reject"] for r in map(json.loads, (tmp_path / "rej.jsonl").read_text().splitlines())}
     assert rej["c"]["kind"] == "no_response" and "record c" in rej["c"]["reason"] and rej["c"]["step"] == "export:sharegpt"
     # openai allows two user turns in a row

@@ -1,5 +1,8 @@
 """synthkit-litellm: the ``litellm`` teacher (any litellm provider) for synthkit.
 
+Tools (``tools``, ``tool_choice`` in the parameters) are passed to ``litellm.acompletion`` as
+they are, and the tool calls of the reply come back in ``Completion.tool_calls``.
+
 litellm is imported lazily, on the first request, after
 ``LITELLM_LOCAL_MODEL_COST_MAP=True`` is set so it never fetches a price map; its own
 retries are off (``num_retries=0``, ``max_retries=0``) so synthkit's rate limiter and
@@ -19,6 +22,7 @@ from synthkit.errors import AuthError, MissingDependencyError, RecordError
 from synthkit.teachers.reasoning import REASONING_FIELDS, message_reasoning
 from synthkit.teachers.remote import RemoteTeacher, Reply
 from synthkit.teachers.retry import RateLimited, RetryableError
+from synthkit.tools.spec import tool_calls_of
 
 __all__ = ["LiteLLMTeacher", "register_teachers", "import_litellm", "mask_key", "NO_KEY"]
 
@@ -68,6 +72,12 @@ def _headers(obj: Any) -> dict[str, str]:
         if key.startswith(("x-ratelimit", "retry-after")):
             out[key] = str(v)
     return out
+
+
+def _plain(obj: Any) -> Any:
+    """A litellm (pydantic) object as plain dicts, for a tool call."""
+    dump = getattr(obj, "model_dump", None)
+    return dump() if callable(dump) else obj
 
 
 def _retry_after(headers: Mapping[str, str]) -> float | None:
@@ -135,6 +145,7 @@ class LiteLLMTeacher(RemoteTeacher):
         texts = []
         finishes = []
         reasonings = []
+        calls = []
         for c in choices:
             message = getattr(c, "message", None)
             fields = {k: getattr(message, k, None) for k in ("content", *REASONING_FIELDS, "thinking_blocks")}
@@ -144,6 +155,7 @@ class LiteLLMTeacher(RemoteTeacher):
             texts.append(answer)
             reasonings.append(reasoning)
             finishes.append(getattr(c, "finish_reason", None))
+            calls.append(tool_calls_of({"tool_calls": [_plain(tc) for tc in getattr(message, "tool_calls", None) or ()]}))
         usage = getattr(resp, "usage", None)
         return Reply(
             texts=texts,
@@ -153,6 +165,7 @@ class LiteLLMTeacher(RemoteTeacher):
             model=self.model,
             headers=_headers(resp),
             reasonings=reasonings,
+            tool_calls=calls,
         )
 
     def _raise_classified(self, exc: Exception) -> None:

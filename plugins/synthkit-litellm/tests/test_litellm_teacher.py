@@ -161,3 +161,30 @@ async def test_reasoning_is_kept_apart_from_the_answer(openai_server, reply):
     t = teacher(openai_server)
     (out,) = await t.complete(MSGS, {})
     assert (out.text, out.reasoning) == ("Final answer: 4", "2 and 2 make 4.")
+async def test_tools_go_out_and_tool_calls_come_back(openai_server):
+    """tools and tool_choice reach the server through litellm; the reply's tool calls are returned in the OpenAI wire form."""
+    from synthkit.testing import tool_call
+
+    openai_server.configure(reply=lambda messages: {"tool_calls": [tool_call("calculator", {"expression": "2+3"}, id="c1")]})
+    tools = [{"type": "function", "function": {"name": "calculator", "description": "math", "parameters": {"type": "object", "properties": {"expression": {"type": "string"}}}}}]
+    t = teacher(openai_server)
+    (out,) = await t.complete(MSGS, {"tools": tools, "tool_choice": "auto"})
+    assert out.finish_reason == "tool_calls"
+    assert [dict(c) | {"function": dict(c["function"])} for c in out.tool_calls] == [
+        {"id": "c1", "type": "function", "function": {"name": "calculator", "arguments": '{"expression": "2+3"}'}}
+    ]
+    body = openai_server.requests[-1].body
+    assert body["tools"] == tools and body["tool_choice"] == "auto"
+
+
+def test_a_trajectory_runs_through_litellm(openai_server, tmp_path):
+    """A tool trajectory with the litellm teacher: the calculator's result reaches the final answer."""
+    import synthkit as sk
+    from synthkit.generators import Trajectory
+    from synthkit.records import Record
+    from synthkit.testing import tool_call, trajectory_script
+
+    openai_server.configure(reply=trajectory_script(tool_call("calculator", {"expression": "6 * 7"}), lambda m: f"Final answer: {m[-1]['content']}"))
+    summary = sk.Pipeline([Record.create(prompt="6 times 7?", data={"answer": "42"})]).step(Trajectory(teacher(openai_server), tools=["calculator"])).verify("math").run(tmp_path / "o.jsonl")
+    assert summary.kept == 1
+    assert Record.from_json((tmp_path / "o.jsonl").read_text()).messages[-1]["content"] == "42"
