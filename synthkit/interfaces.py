@@ -74,6 +74,7 @@ class Usage:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cost_usd: float | None = None
+    batch: bool = False  # answered through a provider's batch API (at its batch price)
 
     @property
     def total_tokens(self) -> int:
@@ -83,6 +84,8 @@ class Usage:
         d: dict[str, Any] = {"prompt_tokens": self.prompt_tokens, "completion_tokens": self.completion_tokens}
         if self.cost_usd is not None:
             d["cost_usd"] = self.cost_usd
+        if self.batch:
+            d["batch"] = True
         return d
 
 
@@ -95,6 +98,7 @@ class Completion:
     usage: Usage = attrs.field(factory=Usage)
     model: str | None = None
     cached: bool = False
+    teacher: str | None = None  # who answered, when a failover chain asked several teachers
 
 
 @attrs.frozen

@@ -50,6 +50,11 @@ def add_commands(cli: click.Group) -> None:
     @click.option("--seed", default=0, show_default=True, type=int, help="Run seed (recorded in lineage).")
     @click.option("--on-bad-line", type=click.Choice(["stop", "skip"]), default="stop", show_default=True,
                   help="At a malformed input line: stop with its line number, or skip it (counted as failed).")
+    @click.option(
+        "--batch", "batch", default=None, is_flag=False, flag_value="on", type=click.Choice(["on", "auto", "off"]),
+        help="Send through the provider's batch API (half the price, answers within 24 h); --batch auto: only when enough requests wait together.",
+    )
+    @click.option("--batch-poll", default=30.0, show_default=True, type=click.FloatRange(min=0, min_open=True), help="Seconds between looks at a batch in flight.")
     @engine_options
     @run_options
     def generate_command(
@@ -80,6 +85,8 @@ def add_commands(cli: click.Group) -> None:
         price_in: float | None,
         price_out: float | None,
         on_bad_line: str,
+        batch: str | None = None,
+        batch_poll: float = 30.0,
     ) -> None:
         """Ask a teacher model to answer every record of IN.jsonl; write OUT.jsonl.
 
@@ -97,7 +104,7 @@ def add_commands(cli: click.Group) -> None:
         \b
             synthkit generate prompts.jsonl -o answers.jsonl --model gpt-4o-mini --template cot -p temperature=0.7
         """
-        from synthkit.errors import BudgetExceeded
+        from synthkit.errors import BudgetExceeded, SynthkitError
         from synthkit.generators.generate import Generate
         from synthkit.io.paths import companion
         from synthkit.pipeline import Pipeline
@@ -129,8 +136,14 @@ def add_commands(cli: click.Group) -> None:
 
             options["price"] = Price.per_million(price_in, price_out)
         try:
-            step = Generate(resolve("teacher", teacher, **options), template, sampling, n=n, cache=cache)
+            batching = {"on": True, "auto": "auto"}.get(batch or "off", False)
+            step = Generate(
+                resolve("teacher", teacher, **options), template, sampling, n=n, cache=cache,
+                batch=batching, batch_options={"poll_interval": batch_poll} if batching else None,
+            )
         except BudgetExceeded as exc:
+            raise click.UsageError(str(exc)) from None
+        except SynthkitError as exc:
             raise click.UsageError(str(exc)) from None
         t = step.teacher
         if dry_run:

@@ -53,7 +53,7 @@ def cache_key(identity: Mapping[str, Any], messages: Sequence[Message], params: 
 
 def _encode(c: Completion) -> str:
     return json.dumps(
-        {"text": c.text, "finish_reason": c.finish_reason, "model": c.model, "usage": c.usage.to_dict()},
+        {"text": c.text, "finish_reason": c.finish_reason, "model": c.model, "usage": c.usage.to_dict(), **({"teacher": c.teacher} if c.teacher else {})},
         ensure_ascii=False,
         separators=(",", ":"),
     )
@@ -66,8 +66,9 @@ def _decode(raw: str) -> Completion:
         prompt_tokens=int(u.get("prompt_tokens", 0)),
         completion_tokens=int(u.get("completion_tokens", 0)),
         cost_usd=u.get("cost_usd"),
+        batch=bool(u.get("batch", False)),
     )
-    return Completion(text=d["text"], finish_reason=d.get("finish_reason"), usage=usage, model=d.get("model"), cached=True)
+    return Completion(text=d["text"], finish_reason=d.get("finish_reason"), usage=usage, model=d.get("model"), cached=True, teacher=d.get("teacher"))
 
 
 class ResponseCache:

@@ -48,6 +48,7 @@ class TeacherStats:
     errors: dict[str, int] = attrs.Factory(dict)
     in_flight: dict[int, float] = attrs.Factory(dict)  # request -> when it was sent
     paused_until: float = 0.0  # monotonic time until which a Retry-After pauses new requests
+    batches: dict[str, str] = attrs.Factory(dict)  # batch id -> its state, in batch mode
 
     @property
     def tokens(self) -> int:
