@@ -17,6 +17,27 @@ def _count_lines(path: str) -> int:
         return sum(1 for line in fh if line.strip())
 
 
+def _chain(primary: Any, name: str, specs: tuple[str, ...], options: dict[str, Any], resolve: Any) -> Any:
+    """The failover chain of ``--fallback TEACHER:MODEL[@BASE_URL]`` items after the primary teacher."""
+    from synthkit.teachers.failover import FailoverTeacher
+
+    members = [primary]
+    for spec in specs:
+        kind, sep, rest = spec.partition(":")
+        model, _, url = rest.partition("@")
+        if not sep or not kind or not model:
+            msg = f"--fallback {spec!r}: give TEACHER:MODEL, e.g. litellm:anthropic/claude-3-5-haiku-20241022 (add @BASE_URL for an OpenAI-compatible endpoint)"
+            raise click.UsageError(msg)
+        opts = {k: v for k, v in options.items() if k not in ("base_url", "api_key", "price")}
+        opts["model"] = model
+        if url:
+            opts["base_url"] = url
+        elif kind == name and "base_url" not in options and "api_key" in options:
+            opts["api_key"] = options["api_key"]  # the same provider: the same key
+        members.append(resolve("teacher", kind, **opts))
+    return FailoverTeacher(members)
+
+
 def add_commands(cli: click.Group) -> None:
     """Add ``synthkit generate`` and ``synthkit serve-test``."""
     from synthkit.cli._engine import build_engine, engine_options
@@ -54,6 +75,10 @@ def add_commands(cli: click.Group) -> None:
         "--batch", "batch", default=None, is_flag=False, flag_value="on", type=click.Choice(["on", "auto", "off"]),
         help="Send through the provider's batch API (half the price, answers within 24 h); --batch auto: only when enough requests wait together.",
     )
+    @click.option(
+        "--fallback", "fallbacks", multiple=True, metavar="TEACHER:MODEL[@BASE_URL]",
+        help="A teacher to fail over to when the ones before are out (5xx storm, timeouts); repeatable, in order.",
+    )
     @click.option("--batch-poll", default=30.0, show_default=True, type=click.FloatRange(min=0, min_open=True), help="Seconds between looks at a batch in flight.")
     @engine_options
     @run_options
@@ -87,6 +112,7 @@ def add_commands(cli: click.Group) -> None:
         on_bad_line: str,
         batch: str | None = None,
         batch_poll: float = 30.0,
+        fallbacks: tuple[str, ...] = (),
     ) -> None:
         """Ask a teacher model to answer every record of IN.jsonl; write OUT.jsonl.
 
@@ -137,8 +163,11 @@ def add_commands(cli: click.Group) -> None:
             options["price"] = Price.per_million(price_in, price_out)
         try:
             batching = {"on": True, "auto": "auto"}.get(batch or "off", False)
+            asked = resolve("teacher", teacher, **options)
+            if fallbacks:
+                asked = _chain(asked, teacher, fallbacks, options, resolve)
             step = Generate(
-                resolve("teacher", teacher, **options), template, sampling, n=n, cache=cache,
+                asked, template, sampling, n=n, cache=cache,
                 batch=batching, batch_options={"poll_interval": batch_poll} if batching else None,
             )
         except BudgetExceeded as exc:

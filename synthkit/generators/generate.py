@@ -145,8 +145,12 @@ class Generate(Generator):
             self.concurrency = self.teacher.concurrency
         elif cache is not None:
             from synthkit.teachers.cache import CachedTeacher
+            from synthkit.teachers.failover import FailoverTeacher
 
-            self.teacher = CachedTeacher(self.teacher, cache)
+            if isinstance(self.teacher, FailoverTeacher):
+                self.teacher = self.teacher.cached(cache)  # each teacher of the chain keeps its own entries
+            else:
+                self.teacher = CachedTeacher(self.teacher, cache)
         self.template: PromptTemplate | None = None if template is None else resolve("template", template)
         self.params = check_params(params)
         if n < 1:

@@ -1,7 +1,9 @@
 """Teachers: the remote base with rate limits, retries, cost and budget; the ``openai`` client; the response cache.
 
+* :mod:`~synthkit.teachers.batch`: Batch mode: requests go through a provider's batch API at half the price, kept in the SQLite cache.
 * :mod:`~synthkit.teachers.cache`: A resumable response cache: SQLite in WAL mode, content-addressed per sample.
 * :mod:`~synthkit.teachers.cost`: Token counts and dollars: prices from litellm's local price map, a budget, a meter.
+* :mod:`~synthkit.teachers.failover`: Teacher failover: an ordered chain that moves a request on when a teacher is out, and back when it recovers.
 * :mod:`~synthkit.teachers.openai_client`: The ``openai`` teacher: synthkit's own async client for OpenAI-compatible chat completions.
 * :mod:`~synthkit.teachers.ratelimit`: Rate control for remote teachers: RPM and TPM token buckets, adaptive concurrency, pauses.
 * :mod:`~synthkit.teachers.remote`: The base of teachers that call a paid remote API: limits, retries, cost, budget, counters.
@@ -15,9 +17,13 @@ from synthkit._lazy import exports
 __all__ = [
     "API_KEY_ENV",
     "AdaptiveConcurrency",
+    "BatchLimits",
+    "BatchTeacher",
     "CachedTeacher",
+    "CircuitBreaker",
     "CostMeter",
     "DEFAULT_BASE_URL",
+    "FailoverTeacher",
     "OpenAITeacher",
     "Price",
     "RateLimited",
@@ -27,8 +33,10 @@ __all__ = [
     "ResponseCache",
     "RetryableError",
     "Slot",
+    "TeacherDown",
     "TeacherStats",
     "TokenBucket",
+    "batch_price_of",
     "cache_identity",
     "cache_key",
     "call_with_retries",
@@ -46,9 +54,13 @@ __getattr__, __dir__ = exports(
     {
         "API_KEY_ENV": "openai_client",
         "AdaptiveConcurrency": "ratelimit",
+        "BatchLimits": "batch",
+        "BatchTeacher": "batch",
         "CachedTeacher": "cache",
+        "CircuitBreaker": "failover",
         "CostMeter": "cost",
         "DEFAULT_BASE_URL": "openai_client",
+        "FailoverTeacher": "failover",
         "OpenAITeacher": "openai_client",
         "Price": "cost",
         "RateLimited": "retry",
@@ -58,8 +70,10 @@ __getattr__, __dir__ = exports(
         "ResponseCache": "cache",
         "RetryableError": "retry",
         "Slot": "ratelimit",
+        "TeacherDown": "remote",
         "TeacherStats": "remote",
         "TokenBucket": "ratelimit",
+        "batch_price_of": "cost",
         "cache_identity": "cache",
         "cache_key": "cache",
         "call_with_retries": "retry",
