@@ -46,6 +46,7 @@ def inherited_costs(parent: Record) -> tuple[Any, ...]:
                 "prompt_tokens": usage.get("prompt_tokens", 0),
                 "completion_tokens": usage.get("completion_tokens", 0),
                 "cost_usd": usage.get("cost_usd"),
+                **({"batch": True} if usage.get("batch") else {}),
             }
         )
     return tuple(out)

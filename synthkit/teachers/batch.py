@@ -583,7 +583,7 @@ class BatchTeacher(CachedTeacher):
         k = min(n, len(res.texts))
         cost = None
         if self._meter is not None:
-            cost = self._meter.settle(reserved, res.prompt_tokens, res.completion_tokens, price=self.price)
+            cost = self._meter.settle(reserved, res.prompt_tokens, res.completion_tokens, price=self.price, batch=True)
         elif self.price is not None:
             cost = self.price.cost(res.prompt_tokens, res.completion_tokens)
         st = self._stats

@@ -191,6 +191,8 @@ class CostMeter:
         self.spent = 0.0
         self.reserved = 0.0
         self.max_completion = 0
+        self.batch_spent = 0.0  # the part of ``spent`` paid at batch prices (batch mode)
+        self.batch_requests = 0
         self._settled: Any = None  # an asyncio.Event set when a request settles, for waiting reservations
 
     @property
@@ -249,9 +251,16 @@ class CostMeter:
             event.set()
         return cost
 
-    def settle(self, reserved: float, prompt_tokens: int = 0, completion_tokens: int = 0, *, price: Price | None = None) -> float | None:
-        """Release a reservation and add the real usage; return the request's cost (``None`` if unknown)."""
+    def settle(
+        self, reserved: float, prompt_tokens: int = 0, completion_tokens: int = 0, *, price: Price | None = None, batch: bool = False
+    ) -> float | None:
+        """Release a reservation and add the real usage; return the request's cost (``None`` if unknown).
+
+        ``price`` overrides the meter's own; ``batch`` counts the request in :attr:`batch_spent` too.
+        """
         price = price or self.price
+        if batch and (prompt_tokens or completion_tokens):
+            self.batch_requests += 1
         self.reserved = max(0.0, self.reserved - reserved)
         if prompt_tokens or completion_tokens:
             self.requests += 1
@@ -262,6 +271,8 @@ class CostMeter:
             return None
         cost = price.cost(prompt_tokens, completion_tokens)
         self.spent += cost
+        if batch:
+            self.batch_spent += cost
         return cost
 
 

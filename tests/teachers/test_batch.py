@@ -175,3 +175,26 @@ def test_a_killed_batch_run_resumes_without_sending_any_request_twice(openai_ser
     tokens = [(r["lineage"]["usage"]["prompt_tokens"], r["lineage"]["usage"]["completion_tokens"]) for r in rows]
     assert total == pytest.approx(sum(price.cost(p, c) for p, c in tokens))
     assert all(r["lineage"]["usage"]["batch"] for r in rows)
+
+
+def test_cost_per_kept_record_splits_real_time_and_batch_in_the_summary_and_the_card(openai_server, tmp_path):
+    """30 records in a batch, then 10 in real time: the summary and the card give dollars per kept record, each mode apart."""
+    from synthkit.io.card import dataset_card
+
+    cache = tmp_path / "c.sqlite"
+    src = write_inputs(tmp_path / "in.jsonl", 30)
+    s1 = sk.Pipeline(src).step(sk.Generate(teacher(openai_server), cache=cache, batch=True, batch_options=FAST)).run(tmp_path / "a.jsonl")
+    per = s1.cost_per_kept()
+    assert per is not None and per["kept"] == 30 and per["realtime_per_kept"] == 0
+    assert per["batch_per_kept"] == pytest.approx(s1.cost_usd / 30) and per["steps"][0]["step"] == "generate:openai"
+    assert "per kept record" in str(s1) and "batch $" in str(s1)
+    more = tmp_path / "more.jsonl"
+    more.write_text("".join(json.dumps({"prompt": f"other {i}"}) + "\n" for i in range(10)))
+    s2 = sk.Pipeline(more).step(sk.Generate(teacher(openai_server), cache=cache)).run(tmp_path / "b.jsonl")
+    assert s2.cost_per_kept()["batch_per_kept"] == 0 and s2.cost_per_kept()["realtime_per_kept"] > 0
+    both = tmp_path / "both.jsonl"
+    both.write_text(open(tmp_path / "a.jsonl").read() + open(tmp_path / "b.jsonl").read())
+    card = dataset_card(both)
+    total = s1.cost_usd + s2.cost_usd
+    assert f"Per kept record: ${total / 40:.6f} over 40 kept records" in card
+    assert f"batch ${s1.cost_usd / 40:.6f}" in card and "30 of 40 requests went through a batch API" in card
