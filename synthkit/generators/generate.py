@@ -213,7 +213,7 @@ class Generate(Generator):
         per_sample = int(bound) if bound else 256
         completion_tokens = (records * self.n - hits) * per_sample
         meter = vars(self.teacher).get("cost") or getattr(getattr(self.teacher, "teacher", None), "cost", None)
-        price = getattr(meter, "price", None) or price_of(self.teacher.model)
+        price = vars(self.teacher).get("price") or getattr(meter, "price", None) or price_of(self.teacher.model)  # batch mode: its batch price
         return CostEstimate(
             model=self.teacher.model,
             records=records,
