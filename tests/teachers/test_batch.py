@@ -198,3 +198,36 @@ def test_cost_per_kept_record_splits_real_time_and_batch_in_the_summary_and_the_
     total = s1.cost_usd + s2.cost_usd
     assert f"Per kept record: ${total / 40:.6f} over 40 kept records" in card
     assert f"batch ${s1.cost_usd / 40:.6f}" in card and "30 of 40 requests went through a batch API" in card
+
+
+def test_a_batch_created_but_not_recorded_is_found_by_its_metadata(openai_server, tmp_path):
+    """Killed between creating a batch and recording its id: the re-run finds it on the provider's list and sends nothing twice."""
+    import asyncio
+    import sqlite3
+
+    from synthkit.teachers.batch import BatchTeacher
+
+    openai_server.batches.configure(delay=3600)
+    cache = tmp_path / "c.sqlite"
+
+    async def first_run():
+        t = BatchTeacher(teacher(openai_server), cache, **FAST)
+        tasks = [asyncio.ensure_future(t.complete([{"role": "user", "content": f"question {i}"}], {})) for i in range(20)]
+        while not openai_server.batches.batches:
+            await asyncio.sleep(0.02)
+        await asyncio.sleep(0.2)
+        for task in tasks:
+            task.cancel()
+        await t.aclose()
+
+    asyncio.run(first_run())
+    with sqlite3.connect(cache) as db:  # as if the process died before the batch id was written
+        db.execute("UPDATE batches SET remote_id = NULL, state = 'submitting'")
+    for b in openai_server.batches.batches.values():
+        b.delay = 0.1
+    src = write_inputs(tmp_path / "in.jsonl", 20)
+    step = sk.Generate(teacher(openai_server), cache=cache, batch=True, batch_options=FAST)
+    assert sk.Pipeline(src).step(step).run(tmp_path / "out.jsonl").kept == 20
+    assert len(openai_server.batches.batches) == 1 and set(openai_server.batches.submitted.values()) == {1}
+    with sqlite3.connect(cache) as db:
+        assert db.execute("SELECT remote_id IS NOT NULL, state FROM batches").fetchall() == [(1, "completed")]
