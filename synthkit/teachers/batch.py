@@ -46,7 +46,7 @@ from synthkit.teachers.cache import CachedTeacher, ResponseCache
 from synthkit.teachers.cost import Price, batch_price_of, estimate_tokens
 from synthkit.teachers.remote import split_usage
 
-__all__ = ["AUTO_MIN", "BatchAPI", "BatchLimits", "BatchTeacher", "OpenAIBatchAPI", "batch_api_for"]
+__all__ = ["AUTO_MIN", "AnthropicBatchAPI", "BatchAPI", "BatchLimits", "BatchTeacher", "OpenAIBatchAPI", "batch_api_for"]
 
 #: ``batch="auto"``: the fewest requests waiting together that go as a batch.
 AUTO_MIN = 500
@@ -107,6 +107,9 @@ class BatchAPI:
     async def results(self, batch: Mapping[str, Any]) -> list[_Result]:
         """Every line of a finished batch's output and error files."""
         raise NotImplementedError
+
+    async def aclose(self) -> None:  # noqa: B027 - optional
+        """Close what the API opened (the teacher's own session is the teacher's to close)."""
 
 
 class OpenAIBatchAPI(BatchAPI):
@@ -217,6 +220,127 @@ class OpenAIBatchAPI(BatchAPI):
         )
 
 
+_ANTHROPIC_PARAMS = frozenset({"temperature", "top_p", "top_k", "stop_sequences", "metadata", "tools", "tool_choice", "thinking"})
+_ANTHROPIC_RETRYABLE = frozenset({"api_error", "overloaded_error", "rate_limit_error", "timeout_error"})
+_STOP = {"end_turn": "stop", "stop_sequence": "stop", "max_tokens": "length", "tool_use": "tool_calls"}
+
+
+class AnthropicBatchAPI(BatchAPI):
+    """Anthropic's Message Batches API (``/v1/messages/batches``), for the ``litellm`` teacher with an ``anthropic/`` model.
+
+    The key is the teacher's (``api_key=``, ``$SYNTHKIT_API_KEY``) or ``$ANTHROPIC_API_KEY``;
+    the root is the teacher's ``base_url`` (without ``/v1``) or ``https://api.anthropic.com``.
+    Anthropic batches carry no metadata, so a process killed between creating a batch and
+    recording its id cannot find that batch again: its requests go into a new batch.
+    """
+
+    provider = "anthropic"
+
+    def __init__(self, teacher: Any, limits: BatchLimits | None = None) -> None:
+        import os
+
+        self.teacher = teacher
+        self.limits = limits or BatchLimits(max_requests=100_000, max_bytes=256 * 1024**2)
+        root = (getattr(teacher, "base_url", None) or "https://api.anthropic.com").rstrip("/")
+        self.root = root[: -len("/v1")] if root.endswith("/v1") else root
+        self.model = teacher.model.split("/", 1)[1]
+        key = getattr(teacher, "_api_key", None) or os.environ.get("ANTHROPIC_API_KEY")
+        self._headers = {"anthropic-version": "2023-06-01", "content-type": "application/json", **({"x-api-key": key} if key else {})}
+        self._session: Any = None
+
+    def line(self, custom_id: str, messages: list[dict[str, Any]], params: Mapping[str, Any], n: int) -> dict[str, Any]:
+        if n != 1:
+            msg = f"Anthropic's Message Batches answer one sample a request, and {n} were asked; use n=1 (-n 1) with --batch"
+            raise SynthkitError(msg)
+        system = "\n\n".join(str(m.get("content", "")) for m in messages if m.get("role") == "system")
+        body: dict[str, Any] = {
+            "model": self.model,
+            "max_tokens": int(params.get("max_tokens") or params.get("max_completion_tokens") or 4096),
+            "messages": [m for m in messages if m.get("role") != "system"],
+        }
+        if system:
+            body["system"] = system
+        if params.get("stop"):
+            stop = params["stop"]
+            body["stop_sequences"] = [stop] if isinstance(stop, str) else list(stop)
+        body.update({k: v for k, v in params.items() if k in _ANTHROPIC_PARAMS})
+        return {"custom_id": custom_id, "params": body}
+
+    async def _call(self, method: str, url: str, **kw: Any) -> Any:
+        import aiohttp
+
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=300))
+        try:
+            async with self._session.request(method, url if "://" in url else self.root + url, headers=self._headers, **kw) as resp:
+                raw = await resp.read()
+                status = resp.status
+        except (asyncio.TimeoutError, aiohttp.ClientError) as exc:
+            msg = f"the batch API at {self.root} did not answer {method}: {type(exc).__name__}"
+            raise _Transient(msg) from None
+        if status in (401, 403):
+            msg = f"HTTP {status} from {self.root}: the Anthropic API key was rejected or is missing (give api_key=, $SYNTHKIT_API_KEY or $ANTHROPIC_API_KEY). The run is stopped."
+            raise AuthError(msg)
+        if status == 429 or status >= 500:
+            raise _Transient(f"HTTP {status} from {self.root}")
+        if status != 200:
+            msg = f"the batch API refused {method} {url}: HTTP {status}: {raw[:300].decode('utf-8', 'replace')}"
+            raise SynthkitError(msg)
+        return raw if url.endswith("/results") else json.loads(raw)
+
+    @staticmethod
+    def _common(batch: Mapping[str, Any]) -> dict[str, Any]:
+        """Anthropic's batch object in the shape :class:`BatchTeacher` reads (``status``, ``request_counts``)."""
+        counts = batch.get("request_counts") or {}
+        status = {"in_progress": "in_progress", "canceling": "cancelling", "ended": "completed"}.get(str(batch.get("processing_status")), "in_progress")
+        return {
+            **batch,
+            "status": status,
+            "request_counts": {"total": sum(int(v or 0) for v in counts.values()), "completed": int(counts.get("succeeded") or 0), "failed": int(counts.get("errored") or 0)},
+        }
+
+    async def submit(self, lines: Sequence[str], local_id: str) -> dict[str, Any]:
+        return self._common(await self._call("POST", "/v1/messages/batches", json={"requests": [json.loads(x) for x in lines]}))
+
+    async def retrieve(self, remote_id: str) -> dict[str, Any]:
+        return self._common(await self._call("GET", f"/v1/messages/batches/{remote_id}"))
+
+    async def find(self, local_id: str) -> dict[str, Any] | None:
+        return None  # no metadata on Anthropic's batches: see the class docstring
+
+    async def results(self, batch: Mapping[str, Any]) -> list[_Result]:
+        url = batch.get("results_url") or f"/v1/messages/batches/{batch['id']}/results"
+        raw = await self._call("GET", str(url))
+        return [self._result(json.loads(t)) for t in raw.decode("utf-8").splitlines() if t.strip()]
+
+    def _result(self, line: Mapping[str, Any]) -> _Result:
+        cid = str(line.get("custom_id"))
+        result = line.get("result") or {}
+        kind = result.get("type")
+        if kind != "succeeded":
+            if kind == "errored":
+                err = (result.get("error") or {}).get("error") or result.get("error") or {}
+                etype = str(err.get("type") or "api_error")
+                return _Result(cid, error=f"{etype}: {err.get('message') or 'errored'}", retryable=etype in _ANTHROPIC_RETRYABLE)
+            return _Result(cid, error=f"batch_{kind}: the request was {kind}", retryable=True)
+        message = result.get("message") or {}
+        text = "".join(b.get("text", "") for b in message.get("content") or () if b.get("type") == "text")
+        usage = message.get("usage") or {}
+        return _Result(
+            cid,
+            texts=(text,),
+            finishes=(_STOP.get(str(message.get("stop_reason")), message.get("stop_reason")),),
+            prompt_tokens=int(usage.get("input_tokens") or 0),
+            completion_tokens=int(usage.get("output_tokens") or 0),
+            model=message.get("model"),
+        )
+
+    async def aclose(self) -> None:
+        session, self._session = self._session, None
+        if session is not None and not session.closed:
+            await session.close()
+
+
 class _Transient(SynthkitError):
     """The batch API did not answer this time (a poll or an upload is tried again)."""
 
@@ -231,9 +355,12 @@ def batch_api_for(teacher: Teacher, limits: BatchLimits | None = None) -> BatchA
 
     if isinstance(teacher, OpenAITeacher):
         return OpenAIBatchAPI(teacher, limits)
+    if teacher.name == "litellm" and teacher.model.startswith("anthropic/"):
+        return AnthropicBatchAPI(teacher, limits)
     msg = (
         f"teacher {teacher.name!r} (model {teacher.model!r}) has no batch API in synthkit; batch mode works with the "
-        f"'openai' teacher (OpenAI or an endpoint with OpenAI's Files and Batches APIs); drop --batch / batch=True"
+        f"'openai' teacher (OpenAI or an endpoint with OpenAI's Files and Batches APIs) and the 'litellm' teacher "
+        f"with an 'anthropic/' model (Message Batches); drop --batch / batch=True"
     )
     raise SynthkitError(msg)
 
@@ -642,4 +769,7 @@ class BatchTeacher(CachedTeacher):
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
-        await super().aclose()
+        try:
+            await self.api.aclose()
+        finally:
+            await super().aclose()

@@ -16,10 +16,17 @@ chat endpoint would (the server's reply script, its ``fault_script`` and ``fault
 ``expire_after`` set, a batch answers that many lines and then ``expired``: the rest go to
 the error file with code ``batch_expired``. Lines answered are counted by ``custom_id`` in
 :attr:`FakeBatches.answered`, so a test can check that nothing was sent twice.
+
+Anthropic's Message Batches API is served too, in its wire format (``x-api-key``):
+``POST /v1/messages/batches`` (``requests``: ``custom_id`` and ``params``),
+``GET /v1/messages/batches/{id}`` (``processing_status``: ``in_progress``, then ``ended``),
+``GET /v1/messages/batches/{id}/results`` (JSONL of ``succeeded``, ``errored``, ``expired``
+results). The same settings, faults and counters apply.
 """
 
 from __future__ import annotations
 
+import collections
 import itertools
 import json
 import threading
@@ -66,6 +73,8 @@ class _Batch:
     error_file_id: str | None = None
     counts: dict[str, int] = attrs.Factory(lambda: {"total": 0, "completed": 0, "failed": 0})
     done: bool = False
+    anthropic: bool = False
+    results: list[dict[str, Any]] = attrs.Factory(list)  # Anthropic's results, once ended
 
 
 def _error(status: int, message: str, code: str) -> Any:
@@ -103,21 +112,118 @@ class FakeBatches:
         app.router.add_get("/v1/batches", self._list)
         app.router.add_get("/v1/batches/{id}", self._retrieve)
         app.router.add_post("/v1/batches/{id}/cancel", self._cancel)
+        app.router.add_post("/v1/messages/batches", self._a_create)
+        app.router.add_get("/v1/messages/batches/{id}", self._a_retrieve)
+        app.router.add_get("/v1/messages/batches/{id}/results", self._a_results)
 
     # -- auth ---------------------------------------------------------------------------------
 
     def _denied(self, request: Any) -> Any:
-
         key = self.server.settings.api_key
         if key is not None and request.headers.get("Authorization") != f"Bearer {key}":
             return _error(401, "Incorrect API key provided.", "invalid_api_key")
         return None
 
+    def _a_denied(self, request: Any) -> Any:
+        key = self.server.settings.api_key
+        if key is not None and request.headers.get("x-api-key") != key:
+            return _error(401, "invalid x-api-key", "authentication_error")
+        if not request.headers.get("anthropic-version"):
+            return _error(400, "anthropic-version header is required", "invalid_request_error")
+        return None
+
+    # -- Anthropic's Message Batches ----------------------------------------------------------
+
+    async def _a_create(self, request: Any) -> Any:
+        from aiohttp import web
+
+        if (denied := self._a_denied(request)) is not None:
+            return denied
+        raw = await request.read()
+        body = json.loads(raw)
+        reqs = body.get("requests") or []
+        s = self.settings
+        if not reqs or len(reqs) > s.max_requests or len(raw) > s.max_bytes:
+            return _error(400, f"a batch holds 1 to {s.max_requests} requests and {s.max_bytes} bytes", "invalid_request_error")
+        fid = self._new_id("file")
+        self.files[fid] = "\n".join(json.dumps(r) for r in reqs).encode()
+        batch = _Batch(
+            id=self._new_id("msgbatch"), input_file_id=fid, endpoint="/v1/messages", metadata={}, created=time.monotonic(),
+            created_at=int(time.time()), expire_after=s.expire_after, delay=s.delay, lines=len(reqs), anthropic=True,
+        )
+        with self._lock:
+            for r in reqs:
+                self.submitted[r.get("custom_id")] = self.submitted.get(r.get("custom_id"), 0) + 1
+        self.batches[batch.id] = batch
+        return web.json_response(self._a_object(batch))
+
+    async def _a_retrieve(self, request: Any) -> Any:
+        from aiohttp import web
+
+        if (denied := self._a_denied(request)) is not None:
+            return denied
+        batch = self.batches.get(request.match_info["id"])
+        if batch is None or not batch.anthropic:
+            return _error(404, "batch not found", "not_found_error")
+        self._a_advance(batch)
+        return web.json_response(self._a_object(batch))
+
+    async def _a_results(self, request: Any) -> Any:
+        from aiohttp import web
+
+        if (denied := self._a_denied(request)) is not None:
+            return denied
+        batch = self.batches.get(request.match_info["id"])
+        if batch is None or not batch.anthropic or not batch.done:
+            return _error(404, "results not available", "not_found_error")
+        return web.Response(body=("\n".join(json.dumps(r) for r in batch.results) + "\n").encode(), content_type="application/x-jsonl")
+
+    def _a_advance(self, batch: _Batch) -> None:
+        if batch.done or time.monotonic() - batch.created < batch.delay:
+            return
+        answer = batch.lines if batch.expire_after is None else min(batch.lines, batch.expire_after)
+        for i, ln in enumerate(self.files[batch.input_file_id].splitlines()):
+            req = json.loads(ln)
+            cid, params = req.get("custom_id"), req.get("params") or {}
+            if i >= answer:
+                batch.results.append({"custom_id": cid, "result": {"type": "expired"}})
+                continue
+            messages = ([{"role": "system", "content": params["system"]}] if params.get("system") else []) + list(params.get("messages") or [])
+            status, payload = self._answer({"model": params.get("model"), "messages": messages, "max_tokens": params.get("max_tokens")}, self.server.settings)
+            with self._lock:
+                self.answered[cid] = self.answered.get(cid, 0) + 1
+            if status != 200:
+                etype = "api_error" if status >= 500 else "invalid_request_error"
+                batch.results.append({"custom_id": cid, "result": {"type": "errored", "error": {"type": "error", "error": {"type": etype, "message": payload["error"]["message"]}}}})
+                continue
+            choice = payload["choices"][0]
+            message = {
+                "id": f"msg_{batch.id}_{i}", "type": "message", "role": "assistant", "model": params.get("model"),
+                "content": [{"type": "text", "text": choice["message"]["content"]}],
+                "stop_reason": "max_tokens" if choice["finish_reason"] == "length" else "end_turn",
+                "usage": {"input_tokens": payload["usage"]["prompt_tokens"], "output_tokens": payload["usage"]["completion_tokens"]},
+            }
+            batch.results.append({"custom_id": cid, "result": {"type": "succeeded", "message": message}})
+        batch.status = "ended"
+        batch.done = True
+
+    def _a_object(self, b: _Batch) -> dict[str, Any]:
+        kinds = collections.Counter(r["result"]["type"] for r in b.results)
+        return {
+            "id": b.id,
+            "type": "message_batch",
+            "processing_status": "ended" if b.done else "in_progress",
+            "request_counts": {"processing": 0 if b.done else b.lines, "succeeded": kinds["succeeded"], "errored": kinds["errored"], "canceled": kinds["canceled"], "expired": kinds["expired"]},
+            "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(b.created_at)),
+            "ended_at": None,
+            "expires_at": None,
+            "results_url": f"{self.server.url.removesuffix('/v1')}/v1/messages/batches/{b.id}/results" if b.done else None,
+        }
+
     # -- files --------------------------------------------------------------------------------
 
     async def _upload(self, request: Any) -> Any:
         from aiohttp import web
-
 
         if (denied := self._denied(request)) is not None:
             return denied
@@ -135,7 +241,6 @@ class FakeBatches:
     async def _content(self, request: Any) -> Any:
         from aiohttp import web
 
-
         if (denied := self._denied(request)) is not None:
             return denied
         data = self.files.get(request.match_info["id"])
@@ -147,7 +252,6 @@ class FakeBatches:
 
     async def _create(self, request: Any) -> Any:
         from aiohttp import web
-
 
         if (denied := self._denied(request)) is not None:
             return denied
@@ -188,7 +292,6 @@ class FakeBatches:
     async def _retrieve(self, request: Any) -> Any:
         from aiohttp import web
 
-
         if (denied := self._denied(request)) is not None:
             return denied
         batch = self.batches.get(request.match_info["id"])
@@ -222,7 +325,6 @@ class FakeBatches:
 
     async def _cancel(self, request: Any) -> Any:
         from aiohttp import web
-
 
         if (denied := self._denied(request)) is not None:
             return denied

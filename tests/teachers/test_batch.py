@@ -231,3 +231,42 @@ def test_a_batch_created_but_not_recorded_is_found_by_its_metadata(openai_server
     assert len(openai_server.batches.batches) == 1 and set(openai_server.batches.submitted.values()) == {1}
     with sqlite3.connect(cache) as db:
         assert db.execute("SELECT remote_id IS NOT NULL, state FROM batches").fetchall() == [(1, "completed")]
+
+
+def anthropic(server):
+    return sk.get_teacher("litellm", model="anthropic/claude-haiku-4-5", base_url=server.url, api_key="k")
+
+
+def test_anthropic_message_batches_answer_through_the_fake_server_and_resubmit_what_expired(openai_server, tmp_path):
+    """The litellm teacher with an anthropic/ model batches through /v1/messages/batches; expired requests go into a second batch."""
+    openai_server.configure(api_key="k")
+    openai_server.batches.configure(expire_after=15)
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(json.dumps({"messages": [{"role": "system", "content": "be brief"}, {"role": "user", "content": f"q{i}"}]}) + "\n" for i in range(25)))
+    import threading
+
+    def lift() -> None:
+        while not openai_server.batches.batches:
+            time.sleep(0.01)
+        openai_server.batches.configure(expire_after=None)
+
+    threading.Thread(target=lift, daemon=True).start()
+    step = sk.Generate(anthropic(openai_server), cache=tmp_path / "c.sqlite", params={"max_tokens": 50}, batch=True, batch_options=FAST)
+    summary = sk.Pipeline(src).step(step).run(tmp_path / "out.jsonl")
+    rows = read(tmp_path / "out.jsonl")
+    assert summary.kept == 25 and [r["response"] for r in rows] == [f"echo: q{i}" for i in range(25)]
+    assert sorted(b.lines for b in openai_server.batches.batches.values()) == [10, 25]
+    assert all(b.anthropic for b in openai_server.batches.batches.values()) and openai_server.request_count == 0
+    assert set(openai_server.batches.answered.values()) == {1}
+    assert rows[0]["lineage"]["usage"]["batch"] is True and rows[0]["lineage"]["finish_reason"] == "stop"
+
+
+def test_anthropic_batches_with_a_wrong_key_stop_the_run(openai_server, tmp_path):
+    """A rejected x-api-key is an AuthError: the run stops, nothing is kept."""
+    openai_server.configure(api_key="right")
+    src = write_inputs(tmp_path / "in.jsonl", 5)
+    step = sk.Generate(anthropic(openai_server), cache=tmp_path / "c.sqlite", batch=True, batch_options=FAST)
+    from synthkit.errors import AuthError
+
+    with pytest.raises(AuthError, match="API key"):
+        sk.Pipeline(src).step(step).run(tmp_path / "out.jsonl")
