@@ -163,6 +163,8 @@ def add_commands(cli: click.Group) -> None:
             options["price"] = Price.per_million(price_in, price_out)
         try:
             batching = {"on": True, "auto": "auto"}.get(batch or "off", False)
+            if batching and engine != "local":
+                raise click.UsageError(f"--batch runs on the local engine (its batches live in one cache file); drop --engine {engine}")
             asked = resolve("teacher", teacher, **options)
             if fallbacks:
                 asked = _chain(asked, teacher, fallbacks, options, resolve)

@@ -1,6 +1,7 @@
 """Teachers: the remote base with rate limits, retries, cost and budget; the ``openai`` client; the response cache.
 
 * :mod:`~synthkit.teachers.batch`: Batch mode: requests go through a provider's batch API at half the price, kept in the SQLite cache.
+* :mod:`~synthkit.teachers.batch_apis`: The providers' batch APIs in their wire formats: OpenAI's Files and Batches, Anthropic's Message Batches.
 * :mod:`~synthkit.teachers.cache`: A resumable response cache: SQLite in WAL mode, content-addressed per sample.
 * :mod:`~synthkit.teachers.cost`: Token counts and dollars: prices from litellm's local price map, a budget, a meter.
 * :mod:`~synthkit.teachers.failover`: Teacher failover: an ordered chain that moves a request on when a teacher is out, and back when it recovers.
@@ -54,7 +55,7 @@ __getattr__, __dir__ = exports(
     {
         "API_KEY_ENV": "openai_client",
         "AdaptiveConcurrency": "ratelimit",
-        "BatchLimits": "batch",
+        "BatchLimits": "batch_apis",
         "BatchTeacher": "batch",
         "CachedTeacher": "cache",
         "CircuitBreaker": "failover",

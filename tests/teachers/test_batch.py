@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 import synthkit as sk
-from synthkit.teachers.batch import BatchLimits
+from synthkit.teachers.batch_apis import BatchLimits
 from synthkit.teachers.cost import batch_price_of, price_of
 
 SYNTHKIT = str(Path(sys.executable).with_name("synthkit"))
