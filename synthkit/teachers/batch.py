@@ -55,7 +55,8 @@ AUTO_MIN = 500
 _FINAL = frozenset({"completed", "expired", "cancelled", "failed"})
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS batches (local_id TEXT PRIMARY KEY, provider TEXT NOT NULL, identity TEXT NOT NULL,"
-    " remote_id TEXT, input_file_id TEXT, state TEXT NOT NULL, counts TEXT, created REAL NOT NULL, updated REAL NOT NULL)",
+    " remote_id TEXT, input_file_id TEXT, state TEXT NOT NULL, counts TEXT, created REAL NOT NULL, updated REAL NOT NULL,"
+    " settled INTEGER NOT NULL DEFAULT 0)",
     "CREATE TABLE IF NOT EXISTS batch_requests (custom_id TEXT PRIMARY KEY, local_id TEXT NOT NULL, keys TEXT NOT NULL,"
     " line TEXT NOT NULL, attempts INTEGER NOT NULL, state TEXT NOT NULL)",
     "CREATE INDEX IF NOT EXISTS batch_requests_by_batch ON batch_requests (local_id)",
@@ -172,15 +173,15 @@ class BatchTeacher(CachedTeacher):
         """Wait for ``cid``: in the batch in flight that holds it, or in the next batch."""
         fut: asyncio.Future[list[Completion]] = asyncio.get_running_loop().create_future()
         row = self._db.execute(
-            "SELECT r.attempts, r.state, b.state FROM batch_requests r LEFT JOIN batches b ON b.local_id = r.local_id WHERE r.custom_id = ?", (cid,)
+            "SELECT r.attempts, r.state, b.settled FROM batch_requests r LEFT JOIN batches b ON b.local_id = r.local_id WHERE r.custom_id = ?", (cid,)
         ).fetchone()
         line = json.dumps(self.api.line(cid, messages, params, len(keys)), ensure_ascii=False, separators=(",", ":"))
         req = _Request(cid, keys, line, fut, attempts=int(row[0]) if row else 0)
         if self.error is not None:
             raise self.error
-        if row is not None and row[1] == "submitted" and row[2] not in _FINAL:
+        if row is not None and row[1] == "submitted" and row[2] == 0:
             self._waiting[cid] = req
-            return req  # its batch is in flight: the poller answers it
+            return req  # its batch is not settled yet: its poller (started by _recover or _submit) answers it
         if self._meter is not None:
             prompt = estimate_tokens(messages)
             req.reserved = self._meter.reserve(prompt, self._meter.completion_guess(params) * len(keys), price=self.price)
@@ -293,15 +294,18 @@ class BatchTeacher(CachedTeacher):
 
     async def _recover(self) -> None:
         """Pick up this endpoint's batches in flight from an earlier process."""
-        rows = self._db.execute(
-            "SELECT local_id, remote_id, state FROM batches WHERE identity = ? AND state NOT IN ('completed', 'expired', 'cancelled', 'failed', 'settled')",
-            (self._id,),
-        ).fetchall()
-        for local_id, remote_id, _state in rows:
-            batch = await self.api.retrieve(remote_id) if remote_id else await self.api.find(local_id)
+        rows = self._db.execute("SELECT local_id, remote_id, state FROM batches WHERE identity = ? AND settled = 0", (self._id,)).fetchall()
+        for local_id, remote_id, state in rows:
+            if remote_id:
+                try:
+                    batch = await self.api.retrieve(remote_id)
+                except Transient:  # the provider did not answer now: the poller asks again
+                    batch = {"id": remote_id, "status": "in_progress" if state in _FINAL else state}
+            else:
+                batch = await self.api.find(local_id)
             if batch is None:  # killed before the batch was created: its requests go in the next batch
                 with self._db:
-                    self._db.execute("UPDATE batches SET state = 'settled' WHERE local_id = ?", (local_id,))
+                    self._db.execute("UPDATE batches SET state = 'never created', settled = 1 WHERE local_id = ?", (local_id,))
                     self._db.execute("UPDATE batch_requests SET state = 'missing' WHERE local_id = ? AND state = 'submitted'", (local_id,))
                 continue
             self._record(local_id, batch)
@@ -363,7 +367,7 @@ class BatchTeacher(CachedTeacher):
             self._db.executemany("UPDATE batch_requests SET state = 'done' WHERE custom_id = ?", [(c,) for c, _ in done])
             self._db.executemany("UPDATE batch_requests SET state = 'failed' WHERE custom_id = ?", [(c,) for c, _ in failed])
             self._db.executemany("UPDATE batch_requests SET state = 'missing' WHERE custom_id = ?", [(c,) for c, *_ in again])
-            self._db.execute("UPDATE batches SET state = ?, updated = ? WHERE local_id = ?", (batch.get("status"), time.time(), local_id))
+            self._db.execute("UPDATE batches SET state = ?, settled = 1, updated = ? WHERE local_id = ?", (batch.get("status"), time.time(), local_id))
         self.misses += len(stored)
         for cid, comps in done:
             req = self._waiting.get(cid)

@@ -270,3 +270,21 @@ def test_anthropic_batches_with_a_wrong_key_stop_the_run(openai_server, tmp_path
 
     with pytest.raises(AuthError, match="API key"):
         sk.Pipeline(src).step(step).run(tmp_path / "out.jsonl")
+
+
+def test_a_completed_batch_whose_results_were_not_stored_is_settled_on_the_re_run(openai_server, tmp_path):
+    """The provider finished the batch but the process died before storing its answers: the re-run downloads them, it resubmits nothing."""
+    import sqlite3
+
+    src = write_inputs(tmp_path / "in.jsonl", 15)
+    cache = tmp_path / "c.sqlite"
+    step = sk.Generate(teacher(openai_server), cache=cache, batch=True, batch_options=FAST)
+    sk.Pipeline(src).step(step).run(tmp_path / "out.jsonl")
+    with sqlite3.connect(cache) as db:  # as if killed between the batch's completion and the storing of its answers
+        db.execute("DELETE FROM responses")
+        db.execute("UPDATE batches SET settled = 0")
+        db.execute("UPDATE batch_requests SET state = 'submitted'")
+    step = sk.Generate(teacher(openai_server), cache=cache, batch=True, batch_options=FAST)
+    assert sk.Pipeline(src).step(step).run(tmp_path / "out2.jsonl").kept == 15
+    assert len(openai_server.batches.batches) == 1 and set(openai_server.batches.submitted.values()) == {1}
+    assert [r["response"] for r in read(tmp_path / "out2.jsonl")] == [f"echo: question {i}" for i in range(15)]
