@@ -141,22 +141,9 @@ class FailoverTeacher(Teacher):
         return new
 
     @property
-    def stats(self) -> Any:
-        """The counters of every teacher of the chain, summed (for the progress display)."""
-        parts = [s for s in (getattr(t, "stats", None) for t in self.members) if s is not None]
-        total = TeacherStats()
-        for s in parts:
-            for name in ("requests", "ok", "retries", "failures", "rate_limited", "cached", "prompt_tokens", "completion_tokens"):
-                setattr(total, name, getattr(total, name) + getattr(s, name))
-            if s.cost_usd is not None:
-                total.cost_usd = (total.cost_usd or 0.0) + s.cost_usd
-            total.in_flight.update({(id(s), k): v for k, v in s.in_flight.items()})  # type: ignore[dict-item]
-            total.paused_until = max(total.paused_until, s.paused_until)
-            for k, v in s.errors.items():
-                total.errors[k] = total.errors.get(k, 0) + v
-        if parts:
-            total.started = min(s.started for s in parts)
-        return total
+    def stats(self) -> _ChainStats:
+        """The counters of every teacher of the chain, summed as they are read (for the progress display)."""
+        return _ChainStats(self.members)
 
     async def complete(self, messages: Sequence[Message], params: Mapping[str, Any], *, n: int = 1) -> list[Completion]:
         hit = self._cached(messages, params, n)
@@ -224,6 +211,49 @@ class FailoverTeacher(Teacher):
         if all(a is b for a, b in zip(members, self.members)):
             return swap(self)
         return swap(_copy(self, members))
+
+
+class _ChainStats:
+    """A live sum of the chain's :class:`~synthkit.teachers.remote.TeacherStats`: every read adds up the members' counters now."""
+
+    _SUMS = frozenset({"requests", "ok", "retries", "failures", "rate_limited", "cached", "prompt_tokens", "completion_tokens"})
+
+    def __init__(self, members: Sequence[Teacher]) -> None:
+        self._members = tuple(members)
+
+    def _parts(self) -> list[TeacherStats]:
+        return [s for s in (getattr(t, "stats", None) for t in self._members) if s is not None]
+
+    def __getattr__(self, name: str) -> Any:
+        parts = self._parts()
+        if name in self._SUMS:
+            return sum(getattr(p, name) for p in parts)
+        if name == "cost_usd":
+            known = [p.cost_usd for p in parts if p.cost_usd is not None]
+            return sum(known) if known else None
+        if name == "paused_until":
+            return max((p.paused_until for p in parts), default=0.0)
+        if name == "started":
+            return min((p.started for p in parts), default=time.monotonic())
+        if name in ("errors", "batches", "in_flight"):
+            merged: dict[Any, Any] = {}
+            for i, p in enumerate(parts):
+                for k, v in getattr(p, name).items():
+                    key = (i, k) if name == "in_flight" else k
+                    merged[key] = merged.get(key, 0) + v if name == "errors" else v
+            return merged
+        raise AttributeError(name)
+
+    @property
+    def tokens(self) -> int:
+        return int(self.prompt_tokens) + int(self.completion_tokens)
+
+    def rate(self) -> float:
+        return float(self.ok) / max(1e-9, time.monotonic() - float(self.started))
+
+    def slow(self, older_than: float = 10.0) -> tuple[int, float]:
+        counts = [p.slow(older_than) for p in self._parts()]
+        return sum(c for c, _ in counts), max((a for _, a in counts), default=0.0)
 
 
 def _copy(chain: FailoverTeacher, members: tuple[Teacher, ...]) -> FailoverTeacher:

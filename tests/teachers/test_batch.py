@@ -288,3 +288,19 @@ def test_a_completed_batch_whose_results_were_not_stored_is_settled_on_the_re_ru
     assert sk.Pipeline(src).step(step).run(tmp_path / "out2.jsonl").kept == 15
     assert len(openai_server.batches.batches) == 1 and set(openai_server.batches.submitted.values()) == {1}
     assert [r["response"] for r in read(tmp_path / "out2.jsonl")] == [f"echo: question {i}" for i in range(15)]
+
+
+def test_progress_shows_each_batch_state_and_a_dry_run_prices_at_the_batch_price(openai_server, tmp_path):
+    """The progress line names the batches and their counts; --dry-run's estimate uses the batch price."""
+    from synthkit.pipeline.progress import format_stats
+    from synthkit.pipeline.summary import Summary
+    from synthkit.teachers.remote import TeacherStats
+
+    stats = TeacherStats()
+    stats.batches.update({"batch-1": "in_progress 120/1000", "batch-2": "finalizing 1000/1000"})
+    line = format_stats(Summary(), stats, 2000, 10.0)
+    assert "batches batch-1 in_progress 120/1000, batch-2 finalizing 1000/1000" in line
+    src = write_inputs(tmp_path / "in.jsonl", 10)
+    realtime = sk.Generate(teacher(openai_server), params={"max_tokens": 100}, cache=tmp_path / "c.sqlite").estimate(src)
+    batch = sk.Generate(teacher(openai_server), params={"max_tokens": 100}, cache=tmp_path / "c.sqlite", batch=True).estimate(src)
+    assert batch.cost_usd == pytest.approx(realtime.cost_usd / 2)

@@ -153,3 +153,19 @@ def test_the_command_fails_over_with_fallback(openai_server, second_server, tmp_
     assert openai_server.request_count == 5  # the breaker opened after 5 failures in a row
     bad = subprocess.run([*cmd[:-1], "nocolon"], capture_output=True, text=True, timeout=60, check=False)
     assert bad.returncode == 2 and "give TEACHER:MODEL" in bad.stderr
+
+
+def test_the_chain_stats_are_live_sums_of_its_teachers(openai_server, second_server):
+    """The progress display holds one stats object: it must see requests answered after it was taken."""
+    openai_server.configure(faults={"503": 1.0})
+    t = chain(openai_server, second_server)
+    stats = t.stats
+    assert stats.ok == 0 and stats.tokens == 0
+
+    async def run():
+        for i in range(4):
+            await ask(t, f"q{i}")
+        await t.aclose()
+
+    asyncio.run(run())
+    assert stats.ok == 4 and stats.tokens > 0 and stats.retries >= 1 and stats.slow() == (0, 0.0)
