@@ -118,7 +118,6 @@ class BatchTeacher(CachedTeacher):
         self._arrived: asyncio.Event | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._ready: asyncio.Future[None] | None = None
-        self._polled: set[str] = set()
         self.error: BaseException | None = None
 
     @property
