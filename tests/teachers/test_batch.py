@@ -304,3 +304,32 @@ def test_progress_shows_each_batch_state_and_a_dry_run_prices_at_the_batch_price
     realtime = sk.Generate(teacher(openai_server), params={"max_tokens": 100}, cache=tmp_path / "c.sqlite").estimate(src)
     batch = sk.Generate(teacher(openai_server), params={"max_tokens": 100}, cache=tmp_path / "c.sqlite", batch=True).estimate(src)
     assert batch.cost_usd == pytest.approx(realtime.cost_usd / 2)
+
+
+def test_splitting_keeps_every_request_once_and_each_batch_within_its_limits(tmp_path):
+    """Property: chunks hold every request once, in order, each within the lines and bytes limits."""
+    import asyncio
+
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from synthkit.teachers.batch import BatchTeacher, _Request
+
+    bt = BatchTeacher(sk.get_teacher("openai", model="gpt-4o-mini", api_key="k"), tmp_path / "c.sqlite")
+    loop = asyncio.new_event_loop()
+
+    @settings(max_examples=60, deadline=None)
+    @given(sizes=st.lists(st.integers(1, 300), max_size=60), max_requests=st.integers(1, 20), max_bytes=st.integers(50, 2000))
+    def check(sizes, max_requests, max_bytes):
+        bt.api.limits = BatchLimits(max_requests=max_requests, max_bytes=max_bytes)
+        reqs = [_Request(f"c{i}", (f"k{i}",), "x" * n, loop.create_future()) for i, n in enumerate(sizes)]
+        chunks = bt._split(reqs)
+        assert [r for c in chunks for r in c] == reqs
+        for c in chunks:
+            assert 1 <= len(c) <= max_requests
+            assert len(c) == 1 or sum(len(r.line) + 1 for r in c) <= max_bytes
+
+    try:
+        check()
+    finally:
+        loop.close()
