@@ -123,7 +123,11 @@ class AdaptiveConcurrency:
 
     With ``alpha=1``, ``beta=3`` a server with ``S`` slots settles at ``S + 1`` to ``S + 3`` in
     flight: every slot busy, at most three requests queued. ``tolerance`` (10 ms) keeps
-    loopback jitter from reading as a queue. ``latency=False`` turns the rule off.
+    loopback jitter from reading as a queue. The rule waits for a floor of at least
+    ``min_floor`` (50 ms): below it a request's time is mostly the client's and the
+    network's, a rise says little about the server's queue, and cutting would cost
+    throughput (a fast local server shares the CPU with the client). ``latency=False``
+    turns the rule off.
     """
 
     def __init__(
@@ -138,6 +142,7 @@ class AdaptiveConcurrency:
         alpha: float = 1.0,
         beta: float = 3.0,
         tolerance: float = 0.010,
+        min_floor: float = 0.050,
     ) -> None:
         if maximum < 1:
             msg = f"concurrency must be at least 1, got {maximum}"
@@ -158,6 +163,7 @@ class AdaptiveConcurrency:
         self.alpha = alpha
         self.beta = beta
         self.tolerance = tolerance
+        self.min_floor = min_floor
         self.floor: float | None = None  # the lowest window mean latency seen: the unloaded latency
         self.latency_cuts = 0
         self._latencies: list[float] = []
@@ -201,6 +207,8 @@ class AdaptiveConcurrency:
             self._latencies.clear()
             self.floor = mean if self.floor is None else min(self.floor, mean)
             queue = self.limit * (1 - self.floor / mean) if mean > 0 else 0.0
+            if self.floor < self.min_floor:
+                queue = 0.0  # too fast to read a queue from: plain AIMD
             if mean - self.floor > self.tolerance and queue > self.beta:
                 self.slow_start = False
                 self.limit = max(float(self.minimum), min(self.limit - 1, self.limit * self.floor / mean + (self.alpha + self.beta) / 2))

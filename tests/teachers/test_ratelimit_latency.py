@@ -25,7 +25,7 @@ def test_flat_latency_grows_to_the_ceiling_and_jitter_under_the_tolerance_is_ign
     """A server whose latency does not rise with load (a big provider) lets the limit reach its ceiling."""
     c = AdaptiveConcurrency(40, initial=4)
     for i in range(4000):
-        c.succeeded(0.002 + 0.004 * (i % 3))  # loopback jitter of a few ms
+        c.succeeded(0.060 + 0.004 * (i % 3))  # a flat 60 ms with a few ms of jitter
     assert c.limit == 40 and c.latency_cuts == 0
 
 
@@ -87,3 +87,11 @@ def test_against_8_slots_the_limiter_keeps_about_8_in_flight_at_the_best_through
     assert 7.0 <= adaptive["in_flight"] <= 12.5, adaptive
     assert adaptive["p50"] <= 1.5 * base, (adaptive, base)
     assert adaptive["rate"] >= 0.9 * best, (adaptive, fixed)
+
+
+def test_a_server_faster_than_the_floor_minimum_is_left_to_aimd():
+    """Under 50 ms unloaded, a latency rise (a local server sharing the CPU) does not cut the limit."""
+    c = AdaptiveConcurrency(32, initial=4)
+    for _ in range(2000):
+        c.succeeded(0.005 * max(1.0, c.limit / 4))
+    assert c.limit == 32 and c.latency_cuts == 0
