@@ -75,6 +75,7 @@ class Usage:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cost_usd: float | None = None
+    batch: bool = False  # answered through a provider's batch API (at its batch price)
 
     @property
     def total_tokens(self) -> int:
@@ -84,6 +85,8 @@ class Usage:
         d: dict[str, Any] = {"prompt_tokens": self.prompt_tokens, "completion_tokens": self.completion_tokens}
         if self.cost_usd is not None:
             d["cost_usd"] = self.cost_usd
+        if self.batch:
+            d["batch"] = True
         return d
 
 
@@ -105,6 +108,7 @@ class Completion:
     cached: bool = False
     reasoning: str | None = None
     tool_calls: tuple[Mapping[str, Any], ...] = attrs.field(default=(), converter=freeze)
+    teacher: str | None = None  # who answered, when a failover chain asked several teachers
 
 
 @attrs.frozen

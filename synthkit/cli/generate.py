@@ -17,6 +17,27 @@ def _count_lines(path: str) -> int:
         return sum(1 for line in fh if line.strip())
 
 
+def _chain(primary: Any, name: str, specs: tuple[str, ...], options: dict[str, Any], resolve: Any) -> Any:
+    """The failover chain of ``--fallback TEACHER:MODEL[@BASE_URL]`` items after the primary teacher."""
+    from synthkit.teachers.failover import FailoverTeacher
+
+    members = [primary]
+    for spec in specs:
+        kind, sep, rest = spec.partition(":")
+        model, _, url = rest.partition("@")
+        if not sep or not kind or not model:
+            msg = f"--fallback {spec!r}: give TEACHER:MODEL, e.g. litellm:anthropic/claude-3-5-haiku-20241022 (add @BASE_URL for an OpenAI-compatible endpoint)"
+            raise click.UsageError(msg)
+        opts = {k: v for k, v in options.items() if k not in ("base_url", "api_key", "price")}
+        opts["model"] = model
+        if url:
+            opts["base_url"] = url
+        elif kind == name and "base_url" not in options and "api_key" in options:
+            opts["api_key"] = options["api_key"]  # the same provider: the same key
+        members.append(resolve("teacher", kind, **opts))
+    return FailoverTeacher(members)
+
+
 def add_commands(cli: click.Group) -> None:
     """Add ``synthkit generate`` and ``synthkit serve-test``."""
     from synthkit.cli._engine import build_engine, engine_options
@@ -54,6 +75,15 @@ def add_commands(cli: click.Group) -> None:
     @click.option("--seed", default=None, type=int, help="Run seed: recorded in lineage and sent as the sampling seed (unless -p seed=N). Default 0, not sent.")
     @click.option("--on-bad-line", type=click.Choice(["stop", "skip"]), default="stop", show_default=True,
                   help="At a malformed input line: stop with its line number, or skip it (counted as failed).")
+    @click.option(
+        "--batch", "batch", default=None, is_flag=False, flag_value="on", type=click.Choice(["on", "auto", "off"]),
+        help="Send through the provider's batch API (half the price, answers within 24 h); --batch auto: only when enough requests wait together.",
+    )
+    @click.option(
+        "--fallback", "fallbacks", multiple=True, metavar="TEACHER:MODEL[@BASE_URL]",
+        help="A teacher to fail over to when the ones before are out (5xx storm, timeouts); repeatable, in order.",
+    )
+    @click.option("--batch-poll", default=30.0, show_default=True, type=click.FloatRange(min=0, min_open=True), help="Seconds between looks at a batch in flight.")
     @engine_options
     @run_options
     def generate_command(
@@ -88,6 +118,9 @@ def add_commands(cli: click.Group) -> None:
         template_opts: tuple[str, ...] = (),
         keep: int | None = None,
         verifier_name: str | None = None,
+        batch: str | None = None,
+        batch_poll: float = 30.0,
+        fallbacks: tuple[str, ...] = (),
     ) -> None:
         """Ask a teacher model to answer every record of IN.jsonl; write OUT.jsonl.
 
@@ -116,7 +149,7 @@ def add_commands(cli: click.Group) -> None:
             synthkit generate problems.jsonl -o samples.jsonl --teacher procedural --teacher-option error_rate=0.3 -n 8
             synthkit generate prompts.jsonl -o harder.jsonl --model gpt-4o-mini --template evol-instruct --template-option operator=deepen
         """
-        from synthkit.errors import BudgetExceeded
+        from synthkit.errors import BudgetExceeded, SynthkitError
         from synthkit.generators.generate import Generate
         from synthkit.io.paths import companion
         from synthkit.pipeline import Pipeline
@@ -154,11 +187,20 @@ def add_commands(cli: click.Group) -> None:
         if keep is not None and verifier_name is None:
             raise click.UsageError("--keep needs --verifier NAME: which samples pass")
         try:
+            batching = {"on": True, "auto": "auto"}.get(batch or "off", False)
+            if batching and engine != "local":
+                raise click.UsageError(f"--batch runs on the local engine (its batches live in one cache file); drop --engine {engine}")
+            asked = build_teacher(teacher, options, teacher_options(teacher_opts))
+            if fallbacks:
+                asked = _chain(asked, teacher, fallbacks, options, resolve)
             step = generator_for(
-                build_teacher(teacher, options, teacher_options(teacher_opts)), template, template_options=template_options(template_opts),
+                asked, template, template_options=template_options(template_opts),
                 params=sampling, n=n, cache=cache, seeds=None if input_path == "-" else input_path,
+                batch=batching, batch_options={"poll_interval": batch_poll} if batching else None,
             )
         except BudgetExceeded as exc:
+            raise click.UsageError(str(exc)) from None
+        except SynthkitError as exc:
             raise click.UsageError(str(exc)) from None
         if keep is not None:
             from synthkit.generators.sampling import BestOfN

@@ -42,6 +42,8 @@ def generator_for(
     n: int = 1,
     cache: str | Path | None = None,
     seeds: Sequence[str] | str | Path | None = None,
+    batch: bool | str = False,
+    batch_options: Mapping[str, Any] | None = None,
 ) -> Generator:
     """Return the step that generates with ``template`` (a name or file; ``None``: the records' own prompts).
 
@@ -56,6 +58,9 @@ def generator_for(
         n: samples per record (``Generate`` only: the strategies make one request per record).
         cache: the response cache file.
         seeds: self-instruct's seed tasks when ``template_options`` names none (the CLI gives the input file).
+        batch: send the requests through the provider's batch API (``True``, or ``"auto"``: when
+            enough are waiting); ``Generate`` only.
+        batch_options: options of the batch mode (``poll_interval``...).
 
     Raises:
         OptionError: an option the template does not take, ``-n`` with a strategy, or self-instruct without seeds.
@@ -65,6 +70,9 @@ def generator_for(
     opts = dict(template_options or {})
     if template in STRATEGIES:
         _only(template, opts)
+        if batch:
+            msg = f"--batch does not apply to {template}: its requests depend on each other's answers"
+            raise OptionError(msg)
         if n != 1:
             msg = f"-n {n} does not apply to {template}: it makes one request per record (self-instruct: ask for more with num_tasks=N)"
             raise OptionError(msg)
@@ -92,4 +100,4 @@ def generator_for(
     tmpl = None if template is None else resolve("template", template, **opts)
     if template is None and opts:
         raise OptionError(f"template options {sorted(opts)} were given without --template")
-    return Generate(teacher, tmpl, params, n=n, cache=cache)
+    return Generate(teacher, tmpl, params, n=n, cache=cache, batch=batch, batch_options=batch_options)

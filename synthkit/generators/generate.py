@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from synthkit.errors import SynthkitError
 from synthkit.interfaces import Completion, Context, Drop, Generator, PromptTemplate, Swap, Teacher, copy_with
 from synthkit.plugins import resolve
 from synthkit.records import Lineage, Record, content_id
@@ -46,6 +47,7 @@ def inherited_costs(parent: Record) -> tuple[Any, ...]:
                 "prompt_tokens": usage.get("prompt_tokens", 0),
                 "completion_tokens": usage.get("completion_tokens", 0),
                 "cost_usd": usage.get("cost_usd"),
+                **({"batch": True} if usage.get("batch") else {}),
             }
         )
     return tuple(out)
@@ -82,7 +84,7 @@ def child_of(
     """
     lineage = Lineage(
         origin="synthetic",
-        teacher=teacher.name,
+        teacher=completion.teacher or teacher.name,
         model=completion.model or teacher.model,
         template=template.name if template is not None else None,
         template_hash=template.hash if template is not None else None,
@@ -111,6 +113,11 @@ class Generate(Generator):
         cache: a SQLite file that keeps every response as it arrives, so a re-run (after
             a crash, or with more steps) re-pays nothing (see :class:`~synthkit.teachers.cache.CachedTeacher`).
         name: the step's name (default ``generate:<teacher>``).
+        batch: ``True`` sends the requests through the provider's batch API (half the price,
+            answers within 24 hours; needs ``cache``, where the batches are kept), ``"auto"``
+            only when enough requests wait together (see :mod:`synthkit.teachers.batch`).
+        batch_options: settings of batch mode (``poll_interval``, ``linger``, ``limits``,
+            ``max_attempts``, ``auto_min``), for :class:`~synthkit.teachers.batch.BatchTeacher`.
     """
 
     def __init__(
@@ -122,12 +129,30 @@ class Generate(Generator):
         n: int = 1,
         cache: str | Path | None = None,
         name: str | None = None,
+        batch: bool | str = False,
+        batch_options: Mapping[str, Any] | None = None,
     ) -> None:
         self.teacher: Teacher = resolve("teacher", teacher)
-        if cache is not None:
-            from synthkit.teachers.cache import CachedTeacher
+        self.concurrency: int | None = None  # records the engine keeps in flight for this step (None: the plan's)
+        if batch:
+            from synthkit.teachers.batch import BatchTeacher
 
-            self.teacher = CachedTeacher(self.teacher, cache)
+            if batch not in (True, "auto"):
+                msg = f"batch must be True, False or 'auto', got {batch!r}"
+                raise ValueError(msg)
+            if cache is None:
+                msg = "batch mode keeps its batches in the response cache, so it needs one: give cache='PATH.sqlite' (CLI: drop --no-cache)"
+                raise SynthkitError(msg)
+            self.teacher = BatchTeacher(self.teacher, cache, mode=batch, **dict(batch_options or {}))  # type: ignore[arg-type]
+            self.concurrency = self.teacher.concurrency
+        elif cache is not None:
+            from synthkit.teachers.cache import CachedTeacher
+            from synthkit.teachers.failover import FailoverTeacher
+
+            if isinstance(self.teacher, FailoverTeacher):
+                self.teacher = self.teacher.cached(cache)  # each teacher of the chain keeps its own entries
+            else:
+                self.teacher = CachedTeacher(self.teacher, cache)
         self.template: PromptTemplate | None = None if template is None else resolve("template", template)
         self.params = check_params(params)
         if n < 1:
@@ -193,7 +218,7 @@ class Generate(Generator):
         per_sample = int(bound) if bound else 256
         completion_tokens = (records * self.n - hits) * per_sample
         meter = vars(self.teacher).get("cost") or getattr(getattr(self.teacher, "teacher", None), "cost", None)
-        price = getattr(meter, "price", None) or price_of(self.teacher.model)
+        price = vars(self.teacher).get("price") or getattr(meter, "price", None) or price_of(self.teacher.model)  # batch mode: its batch price
         return CostEstimate(
             model=self.teacher.model,
             records=records,

@@ -71,6 +71,8 @@ class _Cost:
     completion_tokens: int = 0
     cost_usd: float = 0.0
     priced: int = 0
+    batch_requests: int = 0  # of ``requests``, those answered through a batch API
+    batch_cost_usd: float = 0.0
 
     def add(self, usage: Mapping[str, Any], where: str) -> None:
         if not usage:
@@ -88,6 +90,9 @@ class _Cost:
         if nums["cost_usd"] is not None:
             self.cost_usd += float(nums["cost_usd"])
             self.priced += 1
+        if usage.get("batch"):
+            self.batch_requests += 1
+            self.batch_cost_usd += float(nums["cost_usd"] or 0.0)
 
     def merge(self, other: _Cost) -> None:
         self.requests += other.requests
@@ -95,6 +100,8 @@ class _Cost:
         self.completion_tokens += other.completion_tokens
         self.cost_usd += other.cost_usd
         self.priced += other.priced
+        self.batch_requests += other.batch_requests
+        self.batch_cost_usd += other.batch_cost_usd
 
 
 @attrs.define
@@ -139,6 +146,7 @@ class LineageStats:
     failed: collections.Counter[tuple[str, str]] = attrs.Factory(collections.Counter)
     costs: dict[tuple[str, str], _Cost] = attrs.Factory(dict)
     commands: collections.Counter[tuple[str, ...]] = attrs.Factory(collections.Counter)
+    step_costs: dict[str, _Cost] = attrs.Factory(dict)  # the same requests per step (a template's name, or "generate")
     _seen: set[Any] = attrs.Factory(set)
 
     @property
@@ -202,11 +210,14 @@ class LineageStats:
             self._seen.add(request)
             key = (str(entry.get("teacher") or ""), str(entry.get("model") or ""))
             self.costs.setdefault(key, _Cost()).add(entry, f"{where} (record {record.id})")
+            self.step_costs.setdefault(str(entry.get("step") or "generate"), _Cost()).add(entry, f"{where} (record {record.id})")
         turns = [t for t in lin.turns if isinstance(t, Mapping) and t.get("usage")]
         if turns:  # a dialogue or a trajectory: each request by the teacher and model that answered it
+            step = self.step_costs.setdefault(lin.template or "generate", _Cost())
             for t in turns:
                 key = (str(t.get("teacher") or ""), str(t.get("model") or ""))
                 self.costs.setdefault(key, _Cost()).add(t["usage"], f"{where} (record {record.id})")
+                step.add(t["usage"], f"{where} (record {record.id})")
             return
         if not lin.usage and not lin.attempts:
             return
@@ -215,11 +226,14 @@ class LineageStats:
         if cost is None:
             cost = self.costs[key] = _Cost()
         where = f"{where} (record {record.id})"
+        step = self.step_costs.setdefault(lin.template or "generate", _Cost())
         cost.add(lin.usage, where)
+        step.add(lin.usage, where)
         for attempt in lin.attempts:
             usage = attempt.get("usage") if isinstance(attempt, Mapping) else None
             if isinstance(usage, Mapping):
                 cost.add(usage, where)
+                step.add(usage, where)
 
     def total_cost(self) -> _Cost:
         total = _Cost()
@@ -603,7 +617,26 @@ def _cost(stats: LineageStats) -> list[str]:
     if len(rows) > 1:
         rows.append(["**total**", "", _n(total.requests), _n(total.prompt_tokens), _n(total.completion_tokens), money(total)])
     out += [_table(["Teacher", "Model", "Requests", "Prompt tokens", "Completion tokens", "Cost (USD)"], rows, "llrrrr"), ""]
+    out += _per_kept(stats, total)
     return out
+
+
+def _per_kept(stats: LineageStats, total: _Cost) -> list[str]:
+    """Dollars per kept record, real-time and batch apart, in all and per step."""
+    if not stats.kept or not total.priced:
+        return []
+
+    def per(c: _Cost) -> list[str]:
+        realtime = c.cost_usd - c.batch_cost_usd
+        return [_usd(realtime), _usd(c.batch_cost_usd), _usd(c.cost_usd / stats.kept)]
+
+    line = (
+        f"Per kept record: {_usd(total.cost_usd / stats.kept)} over {_n(stats.kept)} kept records "
+        f"(real-time {_usd((total.cost_usd - total.batch_cost_usd) / stats.kept)}, batch {_usd(total.batch_cost_usd / stats.kept)}; "
+        f"{_n(total.batch_requests)} of {_n(total.requests)} requests went through a batch API at its batch price)."
+    )
+    rows = [[_cell(step), _n(c.requests), *per(c)] for step, c in sorted(stats.step_costs.items()) if c.requests]
+    return [line, "", _table(["Step", "Requests", "Real-time (USD)", "Batch (USD)", "Per kept record (USD)"], rows, "lrrrr"), ""]
 
 
 def _made_with(stats: LineageStats) -> list[str]:

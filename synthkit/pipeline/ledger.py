@@ -249,21 +249,25 @@ def _spend(plan: Plan) -> list[Spend]:
     """What each metered teacher of the plan spent, one line per teacher (wrappers share their inner's meter)."""
     out = []
     seen: set[int] = set()
-    for teacher in plan.teachers():
-        meter = vars(teacher).get("cost")
-        if not isinstance(meter, CostMeter) or id(meter) in seen:
-            continue
-        seen.add(id(meter))
-        out.append(
-            Spend(
-                teacher=teacher.name,
-                model=teacher.model,
-                requests=meter.requests,
-                prompt_tokens=meter.prompt_tokens,
-                completion_tokens=meter.completion_tokens,
-                cost_usd=meter.cost_usd,
+    for step in plan.steps:
+        for teacher in step.teachers():
+            meter = vars(teacher).get("cost")
+            if not isinstance(meter, CostMeter) or id(meter) in seen:
+                continue
+            seen.add(id(meter))
+            out.append(
+                Spend(
+                    teacher=teacher.name,
+                    model=teacher.model,
+                    requests=meter.requests,
+                    prompt_tokens=meter.prompt_tokens,
+                    completion_tokens=meter.completion_tokens,
+                    cost_usd=meter.cost_usd,
+                    step=step.name,
+                    batch_requests=getattr(meter, "batch_requests", 0),
+                    batch_usd=getattr(meter, "batch_spent", 0.0),
+                )
             )
-        )
     return out
 
 

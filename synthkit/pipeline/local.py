@@ -214,7 +214,9 @@ class _Run:
     async def _record_stage(self, step: GeneratorStep | VerifyStep, inq: asyncio.Queue[Any], outq: asyncio.Queue[Any]) -> None:
         """Run ``concurrency`` records at a time; release results in input order, holding the early ones."""
         plan = self.plan
-        slots = asyncio.Semaphore(plan.concurrency)
+        # a step may ask for more records at once than the plan's (batch mode: a batch's worth)
+        wanted = getattr(step.generator, "concurrency", None) if isinstance(step, GeneratorStep) else None
+        slots = asyncio.Semaphore(wanted or plan.concurrency)
         window: collections.deque[Any] = collections.deque()  # futures, spilled handles, pass-through items
         held = 0  # finished futures still in memory in the window
         spill = _Spill()

@@ -42,6 +42,11 @@ def format_stats(summary: Any, stats: Any, total: int | None, elapsed: float, *,
             parts.append(f"{stats.rate_limited} x 429")
         if stats.cached:
             parts.append(f"{stats.cached} cached")
+        batches = getattr(stats, "batches", None)
+        if batches:  # batch mode: each batch's state and counts (the last few)
+            shown = list(batches.items())[-4:]
+            more = f" +{len(batches) - len(shown)} more" if len(batches) > len(shown) else ""
+            parts.append("batches " + ", ".join(f"{bid} {state}" for bid, state in shown) + more)
         slow, oldest = stats.slow() if hasattr(stats, "slow") else (0, 0.0)
         if slow:
             parts.append(f"waiting on {slow} slow requests (oldest {oldest:.0f} s)")

@@ -93,6 +93,9 @@ class Spend:
         teacher: the teacher's name; model: its model.
         requests: requests answered; prompt_tokens, completion_tokens: their usage.
         cost_usd: dollars, or ``None`` when the model has no known price.
+        step: the step that asked the teacher.
+        batch_requests: the requests of ``requests`` answered through a batch API.
+        batch_usd: the dollars of ``cost_usd`` paid at batch prices.
     """
 
     teacher: str
@@ -101,11 +104,15 @@ class Spend:
     prompt_tokens: int
     completion_tokens: int
     cost_usd: float | None
+    step: str = ""
+    batch_requests: int = 0
+    batch_usd: float = 0.0
 
     def __str__(self) -> str:
         cost = "cost unknown (no price: --price-in/--price-out)" if self.cost_usd is None else f"${self.cost_usd:.6f}"
         tokens = self.prompt_tokens + self.completion_tokens
-        return f"{self.teacher} {self.model}: {self.requests} requests, {tokens:,} tokens, {cost}"
+        batched = f" ({self.batch_requests} in batches, ${self.batch_usd:.6f})" if self.batch_requests else ""
+        return f"{self.teacher} {self.model}: {self.requests} requests, {tokens:,} tokens, {cost}{batched}"
 
 
 @attrs.define
@@ -170,6 +177,31 @@ class Summary:
         known = [s.cost_usd for s in self.spend if s.cost_usd is not None]
         return sum(known) if known else None
 
+    def cost_per_kept(self) -> dict[str, Any] | None:
+        """Dollars of this run per kept record, real-time and batch apart, in all and per step (``None``: nothing priced or kept).
+
+        Everything paid counts, the requests of dropped and failed records included, so
+        this is what one record of the dataset cost.
+        """
+        priced = [s for s in self.spend if s.cost_usd is not None and s.requests]
+        if not priced or not self.kept:
+            return None
+
+        def part(spends: list[Spend]) -> dict[str, Any]:
+            total = sum(s.cost_usd or 0.0 for s in spends)
+            batch = sum(s.batch_usd for s in spends)
+            return {
+                "usd": total,
+                "per_kept": total / self.kept,
+                "realtime_per_kept": (total - batch) / self.kept,
+                "batch_per_kept": batch / self.kept,
+            }
+
+        steps: dict[str, list[Spend]] = {}
+        for s in priced:
+            steps.setdefault(s.step, []).append(s)
+        return {**part(priced), "kept": self.kept, "steps": [{"step": k, **part(v)} for k, v in steps.items()]}
+
     def exit_code(self, max_failure_rate: float = 0.1) -> int:
         """The command line's exit code for this run: 0 done, 3 stopped by the budget, 4 too many failures.
 
@@ -208,6 +240,7 @@ class Summary:
             "tampered": self.tampered,
             "mixed_in": self.mixed_in,
             "spend": [attrs.asdict(x) for x in self.spend],
+            "cost_per_kept": self.cost_per_kept(),
             "mix": None if self.mix is None else {"asked": dict(self.mix.asked), "produced": dict(self.mix.produced)},
             "elapsed_s": round(self.elapsed, 3),
         }
@@ -232,11 +265,24 @@ class Summary:
         if self.mix is not None:
             lines.append(f"  {self.mix}" + (f" (+{self.mixed_in} from other sources)" if self.mixed_in else ""))
         lines += [f"  cost     {x}" for x in self.spend if x.requests]
+        per = self.cost_per_kept()
+        if per is not None:
+            lines.append(f"  per kept record  {_per(per)}")
+            if len(per["steps"]) > 1:
+                lines += [f"    {s['step']}: {_per(s)}" for s in per["steps"]]
         if self.stopped:
             lines.append(f"  stopped early: {self.stopped}")
             if self.unfinished:
                 lines.append(f"  {self.unfinished} records not finished: re-run the same command to resume (answered requests are cached)")
         return "\n".join(lines)
+
+
+def _per(part: dict[str, Any]) -> str:
+    """``$X (real-time $Y, batch $Z)`` of one :meth:`Summary.cost_per_kept` part."""
+    text = f"${part['per_kept']:.6f}"
+    if part["batch_per_kept"]:
+        text += f" (real-time ${part['realtime_per_kept']:.6f}, batch ${part['batch_per_kept']:.6f})"
+    return text
 
 
 def _short(text: str, width: int = 300) -> str:

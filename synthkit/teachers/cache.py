@@ -57,6 +57,8 @@ def _encode(c: Completion) -> str:
         value["reasoning"] = c.reasoning
     if c.tool_calls:
         value["tool_calls"] = c.tool_calls
+    if c.teacher:
+        value["teacher"] = c.teacher
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
@@ -67,10 +69,11 @@ def _decode(raw: str) -> Completion:
         prompt_tokens=int(u.get("prompt_tokens", 0)),
         completion_tokens=int(u.get("completion_tokens", 0)),
         cost_usd=u.get("cost_usd"),
+        batch=bool(u.get("batch", False)),
     )
     return Completion(
         text=d["text"], finish_reason=d.get("finish_reason"), usage=usage, model=d.get("model"), cached=True,
-        reasoning=d.get("reasoning"), tool_calls=d.get("tool_calls", ()),
+        reasoning=d.get("reasoning"), tool_calls=d.get("tool_calls", ()), teacher=d.get("teacher"),
     )
 
 

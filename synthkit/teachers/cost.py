@@ -21,7 +21,7 @@ import attrs
 
 from synthkit.errors import BudgetExceeded
 
-__all__ = ["CostEstimate", "CostMeter", "Price", "estimate_tokens", "price_map", "price_of", "spent"]
+__all__ = ["CostEstimate", "CostMeter", "Price", "batch_price_of", "estimate_tokens", "price_map", "price_of", "spent"]
 
 _PRICE_FILE = "model_prices_and_context_window_backup.json"
 
@@ -76,6 +76,29 @@ def price_of(model: str) -> Price | None:
             if isinstance(pin, (int, float)) and isinstance(pout, (int, float)):
                 return Price(float(pin), float(pout))
     return None
+
+
+def batch_price_of(model: str, realtime: Price | None = None) -> Price | None:
+    """Return the batch-API price of ``model``: the price map's ``*_cost_per_token_batches``, else half of ``realtime``.
+
+    Args:
+        model: the model name.
+        realtime: the real-time price in use (an explicit ``--price-in``/``--price-out`` one
+            wins over the map, halved as OpenAI's and Anthropic's batch discounts are).
+    """
+    if realtime is not None and realtime.source == "given":
+        return Price(realtime.input / 2, realtime.output / 2, source="given, batch (half)")
+    prices = price_map()
+    names = [model, *([model.split("/", 1)[1], model.rsplit("/", 1)[1]] if "/" in model else [])]
+    for name in names:
+        entry = prices.get(name)
+        if isinstance(entry, Mapping):
+            pin, pout = entry.get("input_cost_per_token_batches"), entry.get("output_cost_per_token_batches")
+            if isinstance(pin, (int, float)) and isinstance(pout, (int, float)):
+                return Price(float(pin), float(pout), source="litellm batches")
+    if realtime is None:
+        realtime = price_of(model)
+    return None if realtime is None else Price(realtime.input / 2, realtime.output / 2, source=f"{realtime.source}, batch (half)")
 
 
 def estimate_tokens(messages: Sequence[Mapping[str, Any]]) -> int:
@@ -168,6 +191,8 @@ class CostMeter:
         self.spent = 0.0
         self.reserved = 0.0
         self.max_completion = 0
+        self.batch_spent = 0.0  # the part of ``spent`` paid at batch prices (batch mode)
+        self.batch_requests = 0
         self._settled: Any = None  # an asyncio.Event set when a request settles, for waiting reservations
 
     @property
@@ -181,11 +206,15 @@ class CostMeter:
             return int(limit)
         return max(self.max_completion, 256)
 
-    def reserve(self, prompt_tokens: int, completion_tokens: int) -> float:
-        """Reserve the worst-case cost of a request; return the amount to :meth:`settle` later."""
-        if self.price is None or self.budget is None:
+    def reserve(self, prompt_tokens: int, completion_tokens: int, *, price: Price | None = None) -> float:
+        """Reserve the worst-case cost of a request; return the amount to :meth:`settle` later.
+
+        ``price`` overrides the meter's own (batch mode charges the batch price).
+        """
+        price = price or self.price
+        if price is None or self.budget is None:
             return 0.0
-        amount = self.price.cost(prompt_tokens, completion_tokens)
+        amount = price.cost(prompt_tokens, completion_tokens)
         if self.spent + self.reserved + amount > self.budget:
             msg = (
                 f"budget of ${self.budget:g} reached: ${self.spent:.4f} spent, ${self.reserved:.4f} in flight, "
@@ -222,18 +251,28 @@ class CostMeter:
             event.set()
         return cost
 
-    def settle(self, reserved: float, prompt_tokens: int = 0, completion_tokens: int = 0) -> float | None:
-        """Release a reservation and add the real usage; return the request's cost (``None`` if unknown)."""
+    def settle(
+        self, reserved: float, prompt_tokens: int = 0, completion_tokens: int = 0, *, price: Price | None = None, batch: bool = False
+    ) -> float | None:
+        """Release a reservation and add the real usage; return the request's cost (``None`` if unknown).
+
+        ``price`` overrides the meter's own; ``batch`` counts the request in :attr:`batch_spent` too.
+        """
+        price = price or self.price
+        if batch and (prompt_tokens or completion_tokens):
+            self.batch_requests += 1
         self.reserved = max(0.0, self.reserved - reserved)
         if prompt_tokens or completion_tokens:
             self.requests += 1
         self.prompt_tokens += prompt_tokens
         self.completion_tokens += completion_tokens
         self.max_completion = max(self.max_completion, completion_tokens)
-        if self.price is None:
+        if price is None:
             return None
-        cost = self.price.cost(prompt_tokens, completion_tokens)
+        cost = price.cost(prompt_tokens, completion_tokens)
         self.spent += cost
+        if batch:
+            self.batch_spent += cost
         return cost
 
 

@@ -8,6 +8,9 @@
   per window until the first 429 (as TCP does), so the first responses, and the limits
   their headers announce, arrive before a burst can trip the provider's limit. It never drops below ``minimum``: a 429 storm
   slows the run, it does not freeze it.
+  Besides 429s it watches latency (a Vegas-style rule, below), so a server that queues
+  instead of refusing (vLLM, llama.cpp, TGI with a fixed number of slots) is kept full
+  without a growing queue.
 * :class:`RateLimiter`: the three together, plus a pause honouring ``Retry-After`` and
   the ``x-ratelimit-*`` headers (capped at ``max_pause`` seconds). When the user gave no
   RPM/TPM, the limits the server announces in ``x-ratelimit-limit-*`` are adopted.
@@ -105,7 +108,27 @@ class TokenBucket:
 
 
 class AdaptiveConcurrency:
-    """An AIMD concurrency limit: +1 after a window of successes, x``decrease`` on overload."""
+    """An AIMD concurrency limit: +1 after a window of successes, x``decrease`` on overload, and a latency rule.
+
+    The latency rule (TCP Vegas's, applied to requests): each window of ``limit`` successes
+    gives the window's mean latency ``L``; the lowest window mean seen is the *floor* ``F``,
+    the latency of a server that is not queueing. Little's law says that with ``limit``
+    requests in flight, ``queue = limit * (1 - F / L)`` of them are waiting rather than being
+    served. Then:
+
+    * ``queue < alpha`` (or ``L - F`` under ``tolerance`` seconds): grow, as without the rule;
+    * ``queue > beta``: cut to what the server served, ``limit * F / L``, plus
+      ``(alpha + beta) / 2`` (never below ``minimum``);
+    * in between: hold.
+
+    With ``alpha=1``, ``beta=3`` a server with ``S`` slots settles at ``S + 1`` to ``S + 3`` in
+    flight: every slot busy, at most three requests queued. ``tolerance`` (10 ms) keeps
+    loopback jitter from reading as a queue. The rule waits for a floor of at least
+    ``min_floor`` (50 ms): below it a request's time is mostly the client's and the
+    network's, a rise says little about the server's queue, and cutting would cost
+    throughput (a fast local server shares the CPU with the client). ``latency=False``
+    turns the rule off.
+    """
 
     def __init__(
         self,
@@ -115,6 +138,11 @@ class AdaptiveConcurrency:
         initial: int | None = None,
         decrease: float = 0.5,
         slow_start: bool = False,
+        latency: bool = True,
+        alpha: float = 1.0,
+        beta: float = 3.0,
+        tolerance: float = 0.010,
+        min_floor: float = 0.050,
     ) -> None:
         if maximum < 1:
             msg = f"concurrency must be at least 1, got {maximum}"
@@ -131,6 +159,14 @@ class AdaptiveConcurrency:
         self._successes = 0
         self._last_cut = float("-inf")
         self._waiters: collections.deque[asyncio.Future[None]] = collections.deque()
+        self.latency = latency
+        self.alpha = alpha
+        self.beta = beta
+        self.tolerance = tolerance
+        self.min_floor = min_floor
+        self.floor: float | None = None  # the lowest window mean latency seen: the unloaded latency
+        self.latency_cuts = 0
+        self._latencies: list[float] = []
 
     async def acquire(self) -> float:
         """Wait for a slot; return the start time (pass it to :meth:`overloaded`)."""
@@ -161,8 +197,31 @@ class AdaptiveConcurrency:
                 self.in_flight += 1
                 fut.set_result(None)
 
-    def succeeded(self) -> None:
-        """Count a success; after a window of them, allow one more request in flight."""
+    def succeeded(self, latency: float | None = None) -> None:
+        """Count a success (and its latency in seconds); after a window of them, apply the rules above."""
+        if self.latency and latency is not None:
+            self._latencies.append(latency)
+            if len(self._latencies) < max(1, int(self.limit)):
+                return
+            mean = sum(self._latencies) / len(self._latencies)
+            self._latencies.clear()
+            self.floor = mean if self.floor is None else min(self.floor, mean)
+            queue = self.limit * (1 - self.floor / mean) if mean > 0 else 0.0
+            if self.floor < self.min_floor:
+                queue = 0.0  # too fast to read a queue from: plain AIMD
+            if mean - self.floor > self.tolerance and queue > self.beta:
+                self.slow_start = False
+                self.limit = max(float(self.minimum), min(self.limit - 1, self.limit * self.floor / mean + (self.alpha + self.beta) / 2))
+                self.latency_cuts += 1
+                return
+            if mean - self.floor > self.tolerance and queue >= self.alpha:
+                self.slow_start = False
+                return  # hold: the server is full and the queue is short
+            if self.limit < self.maximum:
+                grown = self.limit * 2 if self.slow_start else self.limit + 1
+                self.limit = min(float(self.maximum), grown)
+                self._wake()
+            return
         self._successes += 1
         if self._successes >= max(1, int(self.limit)) and self.limit < self.maximum:
             self._successes = 0
@@ -173,6 +232,7 @@ class AdaptiveConcurrency:
     def overloaded(self, started: float) -> None:
         """Cut the limit after a 429, once per window (requests started before the last cut don't cut again)."""
         self._successes = 0
+        self._latencies.clear()
         self.slow_start = False
         if started < self._last_cut:
             return
@@ -184,12 +244,13 @@ class AdaptiveConcurrency:
 class Slot:
     """One request's hold on the limiter: report how it went with :meth:`ok` or :meth:`overloaded`."""
 
-    __slots__ = ("limiter", "started", "tokens", "_done")
+    __slots__ = ("limiter", "started", "tokens", "sent", "_done")
 
     def __init__(self, limiter: RateLimiter, started: float, tokens: float) -> None:
         self.limiter = limiter
         self.started = started
         self.tokens = tokens
+        self.sent = time.monotonic()  # when the request may go (after the pause and the buckets)
         self._done = False
 
     def ok(self, headers: Mapping[str, str] | None = None, used_tokens: int | None = None) -> None:
@@ -200,7 +261,7 @@ class Slot:
         would let the client run ahead of the server's count and trip 429s.
         """
         lim = self.limiter
-        lim.concurrency.succeeded()
+        lim.concurrency.succeeded(time.monotonic() - self.sent)
         if used_tokens is not None and lim.tpm is not None and used_tokens > self.tokens:
             lim.tpm.give_back(self.tokens - used_tokens)
         if headers:

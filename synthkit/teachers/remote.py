@@ -28,7 +28,14 @@ from synthkit.interfaces import Completion, Message, Teacher, Usage, copy_with
 from synthkit.teachers.ratelimit import RateLimiter, Slot
 from synthkit.teachers.retry import RateLimited, RetryableError, call_with_retries
 
-__all__ = ["TeacherStats", "RemoteTeacher", "Reply", "split_usage"]
+__all__ = ["TeacherStats", "RemoteTeacher", "Reply", "TeacherDown", "split_usage"]
+
+
+class TeacherDown(RecordError):
+    """A teacher's circuit breaker is open (:mod:`synthkit.teachers.failover`): the request was not sent."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, kind="teacher_down", attempts=0)
 
 
 @attrs.define
@@ -48,6 +55,7 @@ class TeacherStats:
     errors: dict[str, int] = attrs.Factory(dict)
     in_flight: dict[int, float] = attrs.Factory(dict)  # request -> when it was sent
     paused_until: float = 0.0  # monotonic time until which a Retry-After pauses new requests
+    batches: dict[str, str] = attrs.Factory(dict)  # batch id -> its state, in batch mode
 
     @property
     def tokens(self) -> int:
@@ -132,6 +140,7 @@ class RemoteTeacher(Teacher):
         self.cost = meter if meter is not None else CostMeter(model, budget=budget, price=price)
         self.stats = TeacherStats()
         self.n_supported: bool | None = None  # does the server answer n choices? learned on the first n > 1
+        self.breaker: Any = None  # a failover chain's CircuitBreaker, fed by every attempt
         if self.cost.price is not None:
             self.stats.cost_usd = 0.0
 
@@ -231,6 +240,23 @@ class RemoteTeacher(Teacher):
         return out
 
     async def _attempt(self, msgs: list[dict[str, Any]], params: Mapping[str, Any], n: int, tokens: int) -> Reply:
+        breaker = self.breaker
+        if breaker is not None and breaker.state == "open":
+            msg = f"{self.name}:{self.model} is out (its circuit breaker opened after {breaker.threshold} failures in a row)"
+            raise TeacherDown(msg)
+        try:
+            reply = await self._attempt_limited(msgs, params, n, tokens)
+        except RateLimited:
+            raise  # a rate limit is not an outage: the limiter slows down
+        except RetryableError:
+            if breaker is not None:
+                breaker.failure()
+            raise
+        if breaker is not None:
+            breaker.success()
+        return reply
+
+    async def _attempt_limited(self, msgs: list[dict[str, Any]], params: Mapping[str, Any], n: int, tokens: int) -> Reply:
         slot: Slot = await self.limiter.slot(tokens)
         async with slot:
             self.stats.requests += 1

@@ -160,6 +160,7 @@ class ServerSettings:
     seed: int = 0
     fault_script: Callable[[list[dict[str, Any]]], str | None] | None = None
     ignore_n: bool = False
+    slots: int | None = None  # serve at most this many requests at once; the rest queue (no 429), as vLLM and llama.cpp do
 
 
 class _Bucket:
@@ -228,6 +229,10 @@ class FakeOpenAIServer:
         self._stopped: asyncio.Event | None = None
         self.counts: dict[str, int] = {}
         self.keep_log = True
+        from synthkit.testing.batches import FakeBatches
+
+        self.batches = FakeBatches(self)  # the Files and Batches endpoints (synthkit.testing.batches)
+        self._slots: tuple[int, asyncio.Semaphore] | None = None
 
     # ----------------------------------------------------------------- control
     @property
@@ -355,6 +360,7 @@ class FakeOpenAIServer:
         app.router.add_get("/v1/models", self._handle_models)
         app.router.add_get("/_stats", self._handle_stats)
         app.router.add_post("/_configure", self._handle_configure)
+        self.batches.mount(app)
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=0.1)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port, backlog=1024, reuse_address=True)
@@ -464,7 +470,12 @@ class FakeOpenAIServer:
                 return _error(429, "Rate limit reached for tokens", "rate_limit_exceeded", headers)
 
         fault = self._pick_fault(s, body)
-        if s.latency:
+        if s.slots:
+            if self._slots is None or self._slots[0] != s.slots:
+                self._slots = (s.slots, asyncio.Semaphore(s.slots))
+            async with self._slots[1]:
+                await asyncio.sleep(s.latency)
+        elif s.latency:
             await asyncio.sleep(s.latency)
 
         if fault in ("500", "503", "400", "404", "401", "403", "429"):
