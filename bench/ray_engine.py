@@ -60,7 +60,7 @@ def corpus(path: Path, n: int, seed: int = 0, words: tuple[int, int] = (40, 80))
                     pool.append(text)
                 else:
                     pool[rng.randrange(len(pool))] = text
-            fh.write(json.dumps({"id": f"r{i}", "text": text}) + "\n")
+            fh.write(json.dumps({"id": f"{i:012x}", "text": text}) + "\n")  # hex ids: the summary masks them in reasons
 
 
 # -- sampling a process tree -------------------------------------------------------------

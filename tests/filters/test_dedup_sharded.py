@@ -131,7 +131,11 @@ def test_cli_near_prints_the_choice_and_expected_recall(tmp_path):
 # -- the index structures ----------------------------------------------------------------
 
 
-@pytest.mark.parametrize("table", [lambda: BandTable(capacity=16), lambda: BandIndex(tail_size=64)])
+@pytest.mark.parametrize(
+    "table",
+    [lambda: BandTable(capacity=16), lambda: BandTable(capacity=16, max_load=0.9, grow_chunk=7), lambda: BandIndex(tail_size=64)],
+    ids=["table", "full-table-small-chunks", "sorted-index"],
+)
 def test_band_indexes_return_every_number_of_a_key(table):
     """BandTable (growing many times) and BandIndex (merging many times) return, for each key looked up, every number stored under it."""
     rng = np.random.default_rng(3)

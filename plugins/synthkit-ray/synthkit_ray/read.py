@@ -35,7 +35,7 @@ from synthkit.records import Record, content_id
 
 from .stages import fatal_row, outcome_row, record_row, to_table
 
-__all__ = ["JsonlBlock", "ParquetBlock", "index_jsonl", "read_block", "worker_readable"]
+__all__ = ["JsonlBlock", "ParquetBlock", "index_jsonl", "read_block", "read_rows", "with_json", "worker_readable"]
 
 #: JSONL bytes one index task counts the newlines of.
 SEGMENT_BYTES = 256 << 20
@@ -223,7 +223,7 @@ def read_jsonl(block: JsonlBlock) -> tuple[list[dict[str, Any]], list[Record | N
                 break
             rows.append(_bad_row(lineno, bad))
             continue
-        rows.append(record_row(lineno, "", record))
+        rows.append(_record_row(lineno))
         records.append(record)
     return rows, records
 
@@ -274,7 +274,7 @@ def read_parquet(block: ParquetBlock) -> tuple[list[dict[str, Any]], list[Record
             if row.get("id") is None:
                 row = {**row, "id": content_id([i, dict(row)])}
             record = Record.from_dict(row)
-            rows.append(record_row(i, "", record))
+            rows.append(_record_row(i))
             records.append(record)
         except (InputError, TypeError, ValueError) as exc:
             text = json.dumps(row, ensure_ascii=False, default=str)[:200] if isinstance(row, Mapping) else repr(row)[:200]
@@ -292,11 +292,25 @@ def read_parquet(block: ParquetBlock) -> tuple[list[dict[str, Any]], list[Record
     return rows, records
 
 
+def _record_row(seq: int) -> dict[str, Any]:
+    # a record's row; its JSON is written once the block's first program has run (or by read_block)
+    return {"seq": seq, "sub": "", "status": "", "step": "", "why": "", "json": None}
+
+
 def read_rows(block: JsonlBlock | ParquetBlock) -> tuple[list[dict[str, Any]], list[Record | None]]:
-    """Read one block into rows, and the record of each row that holds one (``None`` for an outcome)."""
+    """Read one block into rows, and the record of each row that holds one (``None`` for an outcome).
+
+    A record's row has no JSON yet (``json`` is ``None``): :func:`with_json` writes it.
+    """
     return read_jsonl(block) if isinstance(block, JsonlBlock) else read_parquet(block)
+
+
+def with_json(rows: list[dict[str, Any]], records: list[Any]) -> list[dict[str, Any]]:
+    """Return the rows with each record's JSON written in."""
+    return [record_row(r["seq"], "", rec) if r["json"] is None else r for r, rec in zip(rows, records)]
 
 
 def read_block(block: JsonlBlock | ParquetBlock) -> Any:
     """Read one block (in a Ray task) into a table of rows."""
-    return to_table(read_rows(block)[0])
+    rows, records = read_rows(block)
+    return to_table(with_json(rows, records))

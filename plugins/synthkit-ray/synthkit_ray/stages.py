@@ -266,8 +266,13 @@ def _run(prog: Program, rows: list[dict[str, Any]], items: list[Any], table: Any
     except FatalError as exc:
         out = to_table([fatal_row(r["seq"], r["sub"], exc) if not r["status"] else r for r in rows])
         return (out, *([None] * prog.prepares)) if prog.prepares else out
-    if all(op.kind == "prepare" for op in prog.ops):
-        out = table if table is not None else to_table(rows)  # the records did not change: their rows stand
+    if all(op.kind == "prepare" for op in prog.ops):  # the records did not change: their rows stand
+        if table is not None:
+            out = table
+        else:
+            from .read import with_json
+
+            out = to_table(with_json(rows, items))
     else:
         out = to_table([r if x is _PASS else _result_row(r, r["sub"], x) for r, x in zip(rows, items)])
     return (out, *prepared) if prog.prepares else out
