@@ -298,10 +298,7 @@ class _Decided(Filter):
 
 def stamp(record: Record, command: str | None) -> Record:
     """Return the record with ``command`` appended to ``lineage.commands`` once, as the run ledger stamps kept records."""
-    commands = record.lineage.commands
-    if command is None or (commands and commands[-1] == command):
-        return record
-    return record.evolve(lineage=attrs.evolve(record.lineage, commands=(*commands, command)))
+    return record.with_command(command)
 
 
 def _prepare(filt: Any, items: list[Any]) -> tuple[Any, dict[int, BaseException], int]:
