@@ -18,7 +18,7 @@ peak private memory (``RssAnon``) of the driver (the ``synthkit`` process) and o
 process, and their CPU time. Output files are compared with the local engine's by SHA-256.
 
     .venv/bin/python bench/ray_engine.py                            # 2,000,000 records, 1/2/4 workers
-    .venv/bin/python bench/ray_engine.py --records 100000 --workers 2 --json
+    .venv/bin/python bench/ray_engine.py --records 100000 --workers 2 --json --out ray.json
 """
 
 from __future__ import annotations
@@ -202,6 +202,7 @@ def main() -> None:
     ap.add_argument("--block-size", type=int, default=5000)
     ap.add_argument("--words", default="40,80", help="words per new text: LOW,HIGH (150,190 makes records of about 1 KB)")
     ap.add_argument("--json", action="store_true", help="print the results as JSON")
+    ap.add_argument("--out", type=Path, help="also write the results as JSON to this file after every run (a stopped run keeps its figures)")
     args = ap.parse_args()
     workers = [int(w) for w in args.workers.split(",")]
 
@@ -217,12 +218,17 @@ def main() -> None:
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, {round(os.sysconf('SC_PHYS_PAGES') * PAGE / 2**30)} GB, Python {platform.python_version()}",
         "runs": [],
     }
+    def save() -> None:
+        if args.out is not None:
+            args.out.write_text(json.dumps(report, indent=2))
+
     for job in args.jobs.split(","):
         base = JOBS[job]
         out, rej = tmp / f"{job}.local.jsonl", tmp / f"{job}.local.rej.jsonl"
         local = measure([SYNTHKIT, base[0], str(src), "-o", str(out), "--rejects", str(rej), *base[1:]], env)
         local_sha = (sha(out), sha(rej))
-        report["runs"].append({"job": job, "engine": "local", **local})
+        report["runs"].append({"job": job, "engine": "local", "kept": sum(1 for _ in out.open()), **local})
+        save()
         print(json.dumps({"job": job, "engine": "local", "wall_s": local["wall_s"], "driver_cpu_s": local["driver_cpu_s"], "driver_peak_rss_mb": local["driver_peak_rss_mb"]}), file=sys.stderr, flush=True)
         if job == "near":
             script = tmp / "rensa_bare.py"
@@ -230,6 +236,7 @@ def main() -> None:
             bare = measure([PY, str(script), str(src), str(tmp / "rensa.jsonl"), "0.7"], env)
             kept = sum(1 for _ in (tmp / "rensa.jsonl").open())
             report["runs"].append({"job": job, "engine": "bare rensa script", "kept": kept, **bare})
+            save()
             print(json.dumps({"job": job, "engine": "bare rensa script", "wall_s": bare["wall_s"], "driver_cpu_s": bare["driver_cpu_s"], "driver_peak_rss_mb": bare["driver_peak_rss_mb"], "kept": kept}), file=sys.stderr, flush=True)
             out.unlink()
             rej.unlink()
@@ -244,6 +251,7 @@ def main() -> None:
             rrej.unlink()
             row = {"job": job, "engine": f"ray, {w} worker{'s' if w > 1 else ''}", "num_cpus": w, "ray_start_stop_s": start["wall_s"], "same_output": same, **run}
             report["runs"].append(row)
+            save()
             print(json.dumps({k: row[k] for k in ("job", "engine", "wall_s", "ray_start_stop_s", "driver_peak_rss_mb", "same_output")}), file=sys.stderr, flush=True)
         out.unlink()
         rej.unlink()
