@@ -14,8 +14,6 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-import attrs
-
 from synthkit.errors import BudgetExceeded, EarlyStop, InputError
 from synthkit.io.interchange import check_source, is_table_source, open_writer, read_records
 from synthkit.io.jsonl import BadLine, JsonlWriter, iter_records
