@@ -142,7 +142,8 @@ def build(
         return " ".join(out)
 
     n_twins = int(n_docs * twin_frac)
-    docs = [{"id": f"d{i}", "text": doc()} for i in range(n_docs - n_twins)]
+    # hex ids, which the summary masks in reasons (so it counts drops by kind, not one line per kept id)
+    docs = [{"id": f"{i:012x}", "text": doc()} for i in range(n_docs - n_twins)]
     pairs = []
     n_near = int(n_twins * near_frac)
     for j, src in enumerate(rng.sample(range(len(docs)), n_twins)):
@@ -154,8 +155,9 @@ def build(
             for _ in range(rng.randint(*edits)):
                 words_[rng.randrange(len(words_))] = rng.choice(vocab)
             twin, kind = " ".join(words_), "edited"
-        docs.append({"id": f"t{j}", "text": twin})
-        pairs.append((docs[src]["id"], f"t{j}", kind))
+        twin_id = f"{(1 << 44) | j:012x}"
+        docs.append({"id": twin_id, "text": twin})
+        pairs.append((docs[src]["id"], twin_id, kind))
     rng.shuffle(docs)
     return docs, pairs
 

@@ -8,7 +8,9 @@ changed (a near duplicate). Then runs, as subprocesses on the same file, in the 
   ``synthkit dedup IN -o OUT --rejects R --exact --near 0.7``, each on the local engine (the
   baseline) and on ``--engine ray`` with a new local Ray of 1, 2 and 4 CPUs (``num_cpus``: that
   many tasks at once; Ray's own processes come on top);
-* the same ray command on 1,000 records, whose time is Ray's start and stop.
+* the same ray command on 1,000 records, whose time is Ray's start and stop;
+* ``synthkit dedup IN -o OUT --rejects R --near 0.7`` on the local engine against the bare rensa
+  script of ``bench/dedup.py`` (job ``near``, no ray).
 
 While a command runs, its process tree is sampled every 0.2 s from ``/proc``: the peak resident
 memory (``VmHWM``, which counts the pages of Ray's shared object store a process touched) and the
@@ -16,7 +18,7 @@ peak private memory (``RssAnon``) of the driver (the ``synthkit`` process) and o
 process, and their CPU time. Output files are compared with the local engine's by SHA-256.
 
     .venv/bin/python bench/ray_engine.py                            # 2,000,000 records, 1/2/4 workers
-    .venv/bin/python bench/ray_engine.py --records 100000 --workers 2 --json
+    .venv/bin/python bench/ray_engine.py --records 100000 --workers 2 --json --out ray.json
 """
 
 from __future__ import annotations
@@ -34,6 +36,9 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from dedup import BARE_RENSA  # noqa: E402 - the same bare script as bench/dedup.py
 
 PY = sys.executable
 SYNTHKIT = str(Path(PY).with_name("synthkit"))
@@ -60,7 +65,7 @@ def corpus(path: Path, n: int, seed: int = 0, words: tuple[int, int] = (40, 80))
                     pool.append(text)
                 else:
                     pool[rng.randrange(len(pool))] = text
-            fh.write(json.dumps({"id": f"r{i}", "text": text}) + "\n")
+            fh.write(json.dumps({"id": f"{i:012x}", "text": text}) + "\n")  # hex ids: the summary masks them in reasons
 
 
 # -- sampling a process tree -------------------------------------------------------------
@@ -185,6 +190,7 @@ def sha(path: Path) -> str:
 JOBS = {
     "filters": ["filter"],
     "dedup": ["dedup", "--exact", "--near", "0.7"],
+    "near": ["dedup", "--near", "0.7"],  # local only, against the bare rensa script of bench/dedup.py
 }
 
 
@@ -192,10 +198,11 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--records", type=int, default=2_000_000)
     ap.add_argument("--workers", default="1,2,4", help="comma-separated num_cpus of the local Ray")
-    ap.add_argument("--jobs", default="filters,dedup")
+    ap.add_argument("--jobs", default="filters,dedup,near")
     ap.add_argument("--block-size", type=int, default=5000)
     ap.add_argument("--words", default="40,80", help="words per new text: LOW,HIGH (150,190 makes records of about 1 KB)")
     ap.add_argument("--json", action="store_true", help="print the results as JSON")
+    ap.add_argument("--out", type=Path, help="also write the results as JSON to this file after every run (a stopped run keeps its figures)")
     args = ap.parse_args()
     workers = [int(w) for w in args.workers.split(",")]
 
@@ -211,13 +218,29 @@ def main() -> None:
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, {round(os.sysconf('SC_PHYS_PAGES') * PAGE / 2**30)} GB, Python {platform.python_version()}",
         "runs": [],
     }
+    def save() -> None:
+        if args.out is not None:
+            args.out.write_text(json.dumps(report, indent=2))
+
     for job in args.jobs.split(","):
         base = JOBS[job]
         out, rej = tmp / f"{job}.local.jsonl", tmp / f"{job}.local.rej.jsonl"
         local = measure([SYNTHKIT, base[0], str(src), "-o", str(out), "--rejects", str(rej), *base[1:]], env)
         local_sha = (sha(out), sha(rej))
-        report["runs"].append({"job": job, "engine": "local", **local})
-        print(json.dumps({"job": job, "engine": "local", "wall_s": local["wall_s"], "driver_peak_rss_mb": local["driver_peak_rss_mb"]}), file=sys.stderr, flush=True)
+        report["runs"].append({"job": job, "engine": "local", "kept": sum(1 for _ in out.open()), **local})
+        save()
+        print(json.dumps({"job": job, "engine": "local", "wall_s": local["wall_s"], "driver_cpu_s": local["driver_cpu_s"], "driver_peak_rss_mb": local["driver_peak_rss_mb"]}), file=sys.stderr, flush=True)
+        if job == "near":
+            script = tmp / "rensa_bare.py"
+            script.write_text(BARE_RENSA)
+            bare = measure([PY, str(script), str(src), str(tmp / "rensa.jsonl"), "0.7"], env)
+            kept = sum(1 for _ in (tmp / "rensa.jsonl").open())
+            report["runs"].append({"job": job, "engine": "bare rensa script", "kept": kept, **bare})
+            save()
+            print(json.dumps({"job": job, "engine": "bare rensa script", "wall_s": bare["wall_s"], "driver_cpu_s": bare["driver_cpu_s"], "driver_peak_rss_mb": bare["driver_peak_rss_mb"], "kept": kept}), file=sys.stderr, flush=True)
+            out.unlink()
+            rej.unlink()
+            continue
         for w in workers:
             opts = ["--engine", "ray", "--engine-option", f"num_cpus={w}", "--engine-option", f"block_size={args.block_size}"]
             start = measure([SYNTHKIT, base[0], str(small), "-o", str(tmp / "s.jsonl"), *base[1:], *opts], env)
@@ -228,6 +251,7 @@ def main() -> None:
             rrej.unlink()
             row = {"job": job, "engine": f"ray, {w} worker{'s' if w > 1 else ''}", "num_cpus": w, "ray_start_stop_s": start["wall_s"], "same_output": same, **run}
             report["runs"].append(row)
+            save()
             print(json.dumps({k: row[k] for k in ("job", "engine", "wall_s", "ray_start_stop_s", "driver_peak_rss_mb", "same_output")}), file=sys.stderr, flush=True)
         out.unlink()
         rej.unlink()
@@ -236,17 +260,17 @@ def main() -> None:
         print(json.dumps(report, indent=2))
         return
     print(f"{args.records:,} records ({report['input_mb']} MB); {report['machine']}")
-    print(f"{'job':<8} {'engine':<16} {'wall s':>7} {'rec/s':>8} {'x local':>7} {'Ray start':>9} {'driver MB':>9} {'worker MB (max)':>15} {'same':>5}")
+    print(f"{'job':<8} {'engine':<18} {'wall s':>7} {'rec/s':>8} {'x local':>7} {'CPU s':>7} {'Ray start':>9} {'driver MB':>9} {'worker MB (max)':>15} {'same':>5}")
     local_wall = {}
     for r in report["runs"]:
         if r["engine"] == "local":
             local_wall[r["job"]] = r["wall_s"]
         wmax = max((w["peak_rss_mb"] for w in r["workers"]), default=0)
+        cpu = r["driver_cpu_s"] + sum(w["cpu_s"] for w in r["workers"])
         print(
-            f"{r['job']:<8} {r['engine']:<16} {r['wall_s']:>7.1f} {args.records / r['wall_s']:>8.0f} {local_wall[r['job']] / r['wall_s']:>7.2f} "
+            f"{r['job']:<8} {r['engine']:<18} {r['wall_s']:>7.1f} {args.records / r['wall_s']:>8.0f} {local_wall[r['job']] / r['wall_s']:>7.2f} {cpu:>7.1f} "
             f"{r.get('ray_start_stop_s', ''):>9} {r['driver_peak_rss_mb']:>9.0f} {wmax:>15.0f} {str(r.get('same_output', '')):>5}"
         )
-
 
 if __name__ == "__main__":
     main()

@@ -159,6 +159,7 @@ class Lineage:
 
 
 _LINEAGE_FIELDS = tuple(a.name for a in attrs.fields(Lineage))
+_NO_LINEAGE = Lineage()  # a record read from plain JSON shares this one (a frozen value)
 
 
 @attrs.frozen
@@ -194,7 +195,7 @@ class Record:
         msgs = messages
         if id is None:
             id = content_id({"prompt": prompt, "messages": msgs, "response": response, "data": data})  # noqa: A001
-        return cls(id=id, prompt=prompt, messages=msgs, response=response, data=data, lineage=lineage or Lineage())
+        return cls(id=id, prompt=prompt, messages=msgs, response=response, data=data, lineage=lineage or _NO_LINEAGE)
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Record:
@@ -239,7 +240,7 @@ class Record:
 
     def to_json(self) -> str:
         """Return one JSONL line (without the newline); keys keep a stable order."""
-        return json.dumps(self._json(), ensure_ascii=False, separators=(",", ":"))
+        return _ENCODE(self._json())
 
     @classmethod
     def from_json(cls, line: str) -> Record:
@@ -296,10 +297,22 @@ class Record:
             lin = _copy(lin, "costs", (*lin.costs, entry))
         return _copy(self, "lineage", lin)
 
+    def with_command(self, command: str | None) -> Record:
+        """Return a copy with ``command`` appended to ``lineage.commands``, unless it is already the last one (or ``None``).
+
+        This runs once per kept record, so, as :meth:`with_verdict`, it skips the converters.
+        """
+        commands = self.lineage.commands
+        if command is None or (commands and commands[-1] == command):
+            return self
+        return _copy(self, "lineage", _copy(self.lineage, "commands", (*commands, str(command))))
+
     def evolve(self, **changes: Any) -> Record:
         """Return a copy with ``changes`` applied (``attrs.evolve``)."""
         return attrs.evolve(self, **changes)
 
+
+_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode  # what json.dumps does, built once
 
 _FIELDS: dict[type, tuple[str, ...]] = {}
 

@@ -117,6 +117,32 @@ def test_with_verdict_equals_evolve(record, verdict):
     assert record.to_json() == before
 
 
+@given(records)
+def test_with_command_equals_evolve_and_stamps_once(record):
+    """with_command appends the command once (as attrs.evolve would), a repeat or None changes nothing, the original stays."""
+    import attrs
+
+    cmd = "synthkit dedup in.jsonl -o out.jsonl --near 0.7"
+    before = record.to_json()
+    stamped = record.with_command(cmd)
+    if record.lineage.commands[-1:] == (cmd,):
+        assert stamped is record
+    else:
+        assert stamped == attrs.evolve(record, lineage=attrs.evolve(record.lineage, commands=(*record.lineage.commands, cmd)))
+    assert stamped.with_command(cmd) is stamped and record.with_command(None) is record
+    assert record.to_json() == before
+    assert Record.from_json(stamped.to_json()) == stamped
+
+
+def test_plain_records_share_one_empty_lineage_safely():
+    """Records read from plain JSON share the empty lineage, and giving one a verdict leaves the others' lineage empty."""
+    a, b = Record.from_dict({"text": "a"}), Record.from_dict({"text": "b"})
+    assert a.lineage == b.lineage == Lineage()
+    a2 = a.with_verdict(Verdict("x", True)).with_command("synthkit filter")
+    assert b.lineage.verdicts == () and b.lineage.commands == () and a.lineage == Lineage()
+    assert a2.lineage.commands == ("synthkit filter",)
+
+
 def _containers(value, path="record"):
     """Yield (path, container) for every mapping, tuple or list reachable inside a value."""
     import collections.abc as abc

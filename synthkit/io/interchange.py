@@ -33,9 +33,11 @@ __all__ = [
     "from_hub",
     "is_table_source",
     "check_source",
+    "decode_row",
     "open_writer",
     "push_to_hub",
     "read_records",
+    "row_stop_error",
     "to_arrow",
     "to_dataset",
     "to_pandas",
@@ -184,27 +186,40 @@ def _pandas_objects(df: pd.DataFrame) -> Iterator[dict[str, Any]]:
 
 def _from_rows(rows: Iterable[Any], where: str, on_bad_line: OnBadLine) -> Iterator[Record | BadLine]:
     for i, row in enumerate(rows, 1):
-        if isinstance(row, Record):
-            yield row
-            continue
-        try:
-            if not isinstance(row, Mapping):
-                msg = f"a record must be a Record or a dict, got {type(row).__name__}"
-                raise InputError(msg)
-            if row.get("id") is None:
-                # identical rows at different places stay distinct records, as for JSONL lines
-                row = {**row, "id": content_id([i, dict(row)])}
-            yield Record.from_dict(row)
-        except (InputError, TypeError, ValueError) as exc:
-            text = json.dumps(row, ensure_ascii=False, default=str)[:200] if isinstance(row, Mapping) else repr(row)[:200]
-            bad = BadLine(path=where, lineno=i, error=str(exc), text=text)
-            if on_bad_line == "stop":
-                msg = (
-                    f"{where} row {i}: {exc}. Fix the row, or rerun with on_bad_line='skip' "
-                    f"(CLI: --on-bad-line skip) to count it as failed and go on"
-                )
-                raise InputError(msg) from None
-            yield bad
+        item = decode_row(row, i, where)
+        if isinstance(item, BadLine) and on_bad_line == "stop":
+            raise row_stop_error(item) from None
+        yield item
+
+
+def decode_row(row: Any, i: int, where: str) -> Record | BadLine:
+    """Decode row ``i`` (from 1) of a table source ``where``: its record, or a :class:`~synthkit.io.jsonl.BadLine`.
+
+    A row without an ``id`` gets one from its position and content, as a JSONL line does. Every
+    reader of tables (local or in a Ray task) decodes rows with this function.
+    """
+    if isinstance(row, Record):
+        return row
+    try:
+        if not isinstance(row, Mapping):
+            msg = f"a record must be a Record or a dict, got {type(row).__name__}"
+            raise InputError(msg)
+        if row.get("id") is None:
+            # identical rows at different places stay distinct records, as for JSONL lines
+            row = {**row, "id": content_id([i, dict(row)])}
+        return Record.from_dict(row)
+    except (InputError, TypeError, ValueError) as exc:
+        text = json.dumps(row, ensure_ascii=False, default=str)[:200] if isinstance(row, Mapping) else repr(row)[:200]
+        return BadLine(path=where, lineno=i, error=str(exc), text=text)
+
+
+def row_stop_error(bad: BadLine) -> InputError:
+    """The error that stops a read of a table at the bad row ``bad``."""
+    msg = (
+        f"{bad.path} row {bad.lineno}: {bad.error}. Fix the row, or rerun with on_bad_line='skip' "
+        f"(CLI: --on-bad-line skip) to count it as failed and go on"
+    )
+    return InputError(msg)
 
 
 def open_writer(path: str | Path | None, *, append: bool = False) -> JsonlWriter | TableWriter:

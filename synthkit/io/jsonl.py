@@ -15,7 +15,7 @@ import attrs
 from synthkit.errors import InputError
 from synthkit.records import Record, content_id
 
-__all__ = ["BadLine", "iter_records", "JsonlWriter", "OnBadLine"]
+__all__ = ["BadLine", "decode_line", "iter_records", "JsonlWriter", "OnBadLine", "stop_error"]
 
 OnBadLine = Literal["stop", "skip"]
 
@@ -67,35 +67,42 @@ def iter_records(path: str | Path, *, on_bad_line: OnBadLine = "stop") -> Iterat
     fh = _open(path)
     try:
         for lineno, raw in _lines(fh, path):
-            if not raw.strip():
+            item = decode_line(raw, lineno, str(path))
+            if item is None:
                 continue
-            try:
-                line = raw.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                line = raw.decode("utf-8", "replace")
-                bad = BadLine(path=str(path), lineno=lineno, error=f"not valid UTF-8 (byte {exc.start + 1} of the line)", text=line[:200])
-                if on_bad_line == "stop":
-                    raise _stop(bad) from None
-                yield bad
-                continue
-            try:
-                obj = json.loads(line)
-                if isinstance(obj, dict) and obj.get("id") is None:
-                    # identical lines at different places stay distinct records
-                    obj["id"] = content_id([lineno, obj])
-                yield Record.from_dict(obj)
-            except (json.JSONDecodeError, InputError, TypeError, ValueError) as exc:
-                err = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
-                bad = BadLine(path=str(path), lineno=lineno, error=err, text=line[:200])
-                if on_bad_line == "stop":
-                    raise _stop(bad) from None
-                yield bad
+            if isinstance(item, BadLine) and on_bad_line == "stop":
+                raise stop_error(item) from None
+            yield item
     finally:
         if fh is not getattr(sys.stdin, "buffer", None):
             fh.close()
 
 
-def _stop(bad: BadLine) -> InputError:
+def decode_line(raw: bytes, lineno: int, path: str) -> Record | BadLine | None:
+    """Decode line ``lineno`` of the JSONL file ``path``: its record, a :class:`BadLine`, or ``None`` for a blank line.
+
+    A line without an ``id`` gets one from its number and content, so identical lines at
+    different places stay distinct records. Every reader of JSONL (local or in a Ray task)
+    decodes lines with this function, so ids and messages agree.
+    """
+    if not raw.strip():
+        return None
+    try:
+        line = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.decode("utf-8", "replace")
+        return BadLine(path=path, lineno=lineno, error=f"not valid UTF-8 (byte {exc.start + 1} of the line)", text=line[:200])
+    try:
+        obj = json.loads(line)
+        if isinstance(obj, dict) and obj.get("id") is None:
+            obj["id"] = content_id([lineno, obj])
+        return Record.from_dict(obj)
+    except (json.JSONDecodeError, InputError, TypeError, ValueError) as exc:
+        err = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
+        return BadLine(path=path, lineno=lineno, error=err, text=line[:200])
+
+
+def stop_error(bad: BadLine) -> InputError:
     """The error that stops a read at ``bad`` (the bad line rides along as ``exc.bad``)."""
     msg = f"{bad.message}. Fix the line, or rerun with on_bad_line='skip' (CLI: --on-bad-line skip) to count it as failed and go on"
     exc = InputError(msg)

@@ -14,8 +14,6 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-import attrs
-
 from synthkit.errors import BudgetExceeded, EarlyStop, InputError
 from synthkit.io.interchange import check_source, is_table_source, open_writer, read_records
 from synthkit.io.jsonl import BadLine, JsonlWriter, iter_records
@@ -142,11 +140,7 @@ class RunLedger:
 
     def _stamp(self, record: Record) -> Record:
         """The record with the plan's command appended to ``lineage.commands`` (once)."""
-        command = self.plan.command
-        commands = record.lineage.commands
-        if command is None or (commands and commands[-1] == command):
-            return record
-        return record.evolve(lineage=attrs.evolve(record.lineage, commands=(*commands, command)))
+        return record.with_command(self.plan.command)
 
     def write_line(self, status: str, step: str, why: str, line: str) -> None:
         """Like :meth:`write` for an item already serialised (an engine that ships JSON lines).

@@ -116,6 +116,25 @@ def test_planted_pairs_at_jaccard_070_to_075_found_with_recall_095():
     assert recall >= 0.95, recall
 
 
+def test_cli_near_07_finds_pairs_planted_at_070_to_075(tmp_path):
+    """`synthkit dedup --near 0.7` (its defaults, end to end) drops >= 95% of twins planted at Jaccard 0.70-0.75, and no other record."""
+    rng = random.Random(12)
+    bases = [doc(rng) for _ in range(200)]
+    twins = [twin_at(rng, b, 0.70, 0.75) for b in bases]
+    assert all(0.70 <= jaccard(b, t) <= 0.75 for b, t in zip(bases, twins))
+    others = [doc(rng) for _ in range(100)]
+    rows = [{"id": f"b{i}", "text": t} for i, t in enumerate(bases)] + [{"id": f"o{i}", "text": t} for i, t in enumerate(others)]
+    rows += [{"id": f"t{i}", "text": t} for i, t in enumerate(twins)]
+    src, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    src.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    res = CliRunner().invoke(cli, ["dedup", str(src), "-o", str(out), "--near", "0.7"], catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    kept = {json.loads(line)["id"] for line in out.read_text().splitlines()}
+    assert all(f"b{i}" in kept for i in range(200)) and all(f"o{i}" in kept for i in range(100))
+    recall = sum(f"t{i}" not in kept for i in range(200)) / 200
+    assert recall >= 0.95, recall
+
+
 def test_cli_near_prints_the_choice_and_expected_recall(tmp_path):
     """`synthkit dedup --near 0.7` prints the bands, rows and expected recall it chose; --bands overrides them."""
     src = tmp_path / "in.jsonl"
@@ -131,7 +150,11 @@ def test_cli_near_prints_the_choice_and_expected_recall(tmp_path):
 # -- the index structures ----------------------------------------------------------------
 
 
-@pytest.mark.parametrize("table", [lambda: BandTable(capacity=16), lambda: BandIndex(tail_size=64)])
+@pytest.mark.parametrize(
+    "table",
+    [lambda: BandTable(capacity=16), lambda: BandTable(capacity=16, max_load=0.9, grow_chunk=7), lambda: BandIndex(tail_size=64)],
+    ids=["table", "full-table-small-chunks", "sorted-index"],
+)
 def test_band_indexes_return_every_number_of_a_key(table):
     """BandTable (growing many times) and BandIndex (merging many times) return, for each key looked up, every number stored under it."""
     rng = np.random.default_rng(3)

@@ -18,24 +18,23 @@ without one and the messages of bad lines depend on.
 
 from __future__ import annotations
 
-import json
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import attrs
 
 from synthkit.errors import InputError
-from synthkit.io.interchange import PARQUET_SUFFIXES
-from synthkit.io.jsonl import BadLine
+from synthkit.io.interchange import PARQUET_SUFFIXES, decode_row, row_stop_error
+from synthkit.io.jsonl import BadLine, decode_line, stop_error
 from synthkit.io.tables import rows_of
 from synthkit.pipeline.summary import Outcome
-from synthkit.records import Record, content_id
+from synthkit.records import Record
 
 from .stages import fatal_row, outcome_row, record_row, to_table
 
-__all__ = ["JsonlBlock", "ParquetBlock", "index_jsonl", "read_block", "worker_readable"]
+__all__ = ["JsonlBlock", "ParquetBlock", "index_jsonl", "read_block", "read_rows", "with_json", "worker_readable"]
 
 #: JSONL bytes one index task counts the newlines of.
 SEGMENT_BYTES = 256 << 20
@@ -168,18 +167,32 @@ def index_jsonl(source: str | Path, block_size: int, on_bad_line: str, submit: A
         pending[k] = None
 
 
-def _stop_message(bad: BadLine) -> str:
-    # the message of synthkit.io.jsonl.iter_records at a bad line with on_bad_line="stop"
-    return f"{bad.message}. Fix the line, or rerun with on_bad_line='skip' (CLI: --on-bad-line skip) to count it as failed and go on"
-
-
 def _bad_row(seq: int, bad: BadLine) -> dict[str, Any]:
     # what RunLedger.admit makes of a BadLine
     return outcome_row(seq, "", Outcome("failed", "source", bad.message, None, kind="bad_line"))
 
 
+def _rows_of(items: Iterator[tuple[int, Record | BadLine | None]], on_bad_line: str, stop: Any) -> tuple[list[dict[str, Any]], list[Record | None]]:
+    """Rows (and records) of decoded items: a bad one is a failed outcome, or with ``"stop"`` a fatal row that ends the block."""
+    rows: list[dict[str, Any]] = []
+    records: list[Record | None] = []
+    for seq, item in items:
+        if item is None:
+            continue
+        if isinstance(item, BadLine):
+            records.append(None)
+            if on_bad_line == "stop":
+                rows.append(fatal_row(seq, "", stop(item)))
+                break
+            rows.append(_bad_row(seq, item))
+            continue
+        rows.append(_record_row(seq))
+        records.append(item)
+    return rows, records
+
+
 def read_jsonl(block: JsonlBlock) -> tuple[list[dict[str, Any]], list[Record | None]]:
-    """Read a block's lines into rows (and the records of the rows that hold one), exactly as :func:`synthkit.io.jsonl.iter_records` reads them.
+    """Read a block's lines into rows (and the records of the rows that hold one) with the local reader's :func:`~synthkit.io.jsonl.decode_line`.
 
     A bad line becomes a failed outcome (``on_bad_line="skip"``) or a fatal ``InputError`` row
     after which the block ends (``"stop"``).
@@ -192,40 +205,8 @@ def read_jsonl(block: JsonlBlock) -> tuple[list[dict[str, Any]], list[Record | N
     lines = [p + b"\n" for p in parts]
     if last:
         lines.append(last)
-    rows: list[dict[str, Any]] = []
-    records: list[Record | None] = []
-    for lineno, raw in enumerate(lines, block.first_line):
-        if not raw.strip():
-            continue
-        try:
-            line = raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            line = raw.decode("utf-8", "replace")
-            bad = BadLine(path=block.name, lineno=lineno, error=f"not valid UTF-8 (byte {exc.start + 1} of the line)", text=line[:200])
-            if block.on_bad_line == "stop":
-                rows.append(fatal_row(lineno, "", InputError(_stop_message(bad))))
-                records.append(None)
-                break
-            rows.append(_bad_row(lineno, bad))
-            records.append(None)
-            continue
-        try:
-            obj = json.loads(line)
-            if isinstance(obj, dict) and obj.get("id") is None:
-                obj["id"] = content_id([lineno, obj])
-            record = Record.from_dict(obj)
-        except (json.JSONDecodeError, InputError, TypeError, ValueError) as exc:
-            err = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
-            bad = BadLine(path=block.name, lineno=lineno, error=err, text=line[:200])
-            records.append(None)
-            if block.on_bad_line == "stop":
-                rows.append(fatal_row(lineno, "", InputError(_stop_message(bad))))
-                break
-            rows.append(_bad_row(lineno, bad))
-            continue
-        rows.append(record_row(lineno, "", record))
-        records.append(record)
-    return rows, records
+    decoded = ((n, decode_line(raw, n, block.name)) for n, raw in enumerate(lines, block.first_line))
+    return _rows_of(decoded, block.on_bad_line, stop_error)
 
 
 # -- Parquet ---------------------------------------------------------------------------
@@ -256,7 +237,7 @@ def index_parquet(source: str | Path, on_bad_line: str) -> Iterator[ParquetBlock
 
 
 def read_parquet(block: ParquetBlock) -> tuple[list[dict[str, Any]], list[Record | None]]:
-    """Read a row group into rows (and records), exactly as :func:`synthkit.io.interchange.read_records` reads a Parquet source."""
+    """Read a row group into rows (and records) with the local reader's :func:`~synthkit.io.interchange.decode_row`."""
     import pyarrow.parquet as pq
 
     pf = pq.ParquetFile(block.path)
@@ -264,39 +245,29 @@ def read_parquet(block: ParquetBlock) -> tuple[list[dict[str, Any]], list[Record
         table = pf.read_row_group(block.row_group)
     finally:
         pf.close()
-    rows: list[dict[str, Any]] = []
-    records: list[Record | None] = []
-    for i, row in enumerate(rows_of(table), block.first_row):
-        try:
-            if not isinstance(row, Mapping):
-                msg = f"a record must be a Record or a dict, got {type(row).__name__}"
-                raise InputError(msg)
-            if row.get("id") is None:
-                row = {**row, "id": content_id([i, dict(row)])}
-            record = Record.from_dict(row)
-            rows.append(record_row(i, "", record))
-            records.append(record)
-        except (InputError, TypeError, ValueError) as exc:
-            text = json.dumps(row, ensure_ascii=False, default=str)[:200] if isinstance(row, Mapping) else repr(row)[:200]
-            bad = BadLine(path=block.where, lineno=i, error=str(exc), text=text)
-            if block.on_bad_line == "stop":
-                msg = (
-                    f"{block.where} row {i}: {exc}. Fix the row, or rerun with on_bad_line='skip' "
-                    f"(CLI: --on-bad-line skip) to count it as failed and go on"
-                )
-                rows.append(fatal_row(i, "", InputError(msg)))
-                records.append(None)
-                break
-            rows.append(_bad_row(i, bad))
-            records.append(None)
-    return rows, records
+    decoded = ((i, decode_row(row, i, block.where)) for i, row in enumerate(rows_of(table), block.first_row))
+    return _rows_of(decoded, block.on_bad_line, row_stop_error)
+
+
+def _record_row(seq: int) -> dict[str, Any]:
+    # a record's row; its JSON is written once the block's first program has run (or by read_block)
+    return {"seq": seq, "sub": "", "status": "", "step": "", "why": "", "json": None}
 
 
 def read_rows(block: JsonlBlock | ParquetBlock) -> tuple[list[dict[str, Any]], list[Record | None]]:
-    """Read one block into rows, and the record of each row that holds one (``None`` for an outcome)."""
+    """Read one block into rows, and the record of each row that holds one (``None`` for an outcome).
+
+    A record's row has no JSON yet (``json`` is ``None``): :func:`with_json` writes it.
+    """
     return read_jsonl(block) if isinstance(block, JsonlBlock) else read_parquet(block)
+
+
+def with_json(rows: list[dict[str, Any]], records: list[Any]) -> list[dict[str, Any]]:
+    """Return the rows with each record's JSON written in."""
+    return [record_row(r["seq"], "", rec) if r["json"] is None else r for r, rec in zip(rows, records)]
 
 
 def read_block(block: JsonlBlock | ParquetBlock) -> Any:
     """Read one block (in a Ray task) into a table of rows."""
-    return to_table(read_rows(block)[0])
+    rows, records = read_rows(block)
+    return to_table(with_json(rows, records))

@@ -266,8 +266,13 @@ def _run(prog: Program, rows: list[dict[str, Any]], items: list[Any], table: Any
     except FatalError as exc:
         out = to_table([fatal_row(r["seq"], r["sub"], exc) if not r["status"] else r for r in rows])
         return (out, *([None] * prog.prepares)) if prog.prepares else out
-    if all(op.kind == "prepare" for op in prog.ops):
-        out = table if table is not None else to_table(rows)  # the records did not change: their rows stand
+    if all(op.kind == "prepare" for op in prog.ops):  # the records did not change: their rows stand
+        if table is not None:
+            out = table
+        else:
+            from .read import with_json
+
+            out = to_table(with_json(rows, items))
     else:
         out = to_table([r if x is _PASS else _result_row(r, r["sub"], x) for r, x in zip(rows, items)])
     return (out, *prepared) if prog.prepares else out
@@ -293,10 +298,7 @@ class _Decided(Filter):
 
 def stamp(record: Record, command: str | None) -> Record:
     """Return the record with ``command`` appended to ``lineage.commands`` once, as the run ledger stamps kept records."""
-    commands = record.lineage.commands
-    if command is None or (commands and commands[-1] == command):
-        return record
-    return record.evolve(lineage=attrs.evolve(record.lineage, commands=(*commands, command)))
+    return record.with_command(command)
 
 
 def _prepare(filt: Any, items: list[Any]) -> tuple[Any, dict[int, BaseException], int]:
