@@ -24,6 +24,8 @@ from typing import Any
 
 import attrs
 
+from synthkit.testing._threaded import ThreadedServer
+
 __all__ = ["FakeHub", "HubRequest"]
 
 
@@ -37,7 +39,7 @@ class HubRequest:
     status: int
 
 
-class FakeHub:
+class FakeHub(ThreadedServer):
     """A fake Hub on ``127.0.0.1`` in a background thread.
 
     Args:
@@ -49,6 +51,8 @@ class FakeHub:
         with FakeHub(token="hf_test") as hub:
             HfApi(endpoint=hub.url, token="hf_test").create_repo("me/set", repo_type="dataset")
     """
+
+    thread_name = "synthkit-fake-hub"
 
     def __init__(self, *, token: str, port: int = 0) -> None:
         self.token = token
@@ -69,42 +73,6 @@ class FakeHub:
 
     # -- lifecycle ------------------------------------------------------------------------
 
-    def start(self) -> FakeHub:
-        """Serve in a background thread; return once the port is bound."""
-        ready = threading.Event()
-        errors: list[BaseException] = []
-
-        def run() -> None:
-            loop = asyncio.new_event_loop()
-            self._loop = loop
-            try:
-                loop.run_until_complete(self._serve(ready))
-            except BaseException as exc:  # noqa: BLE001 - reported to the starting thread
-                errors.append(exc)
-                ready.set()
-            finally:
-                loop.close()
-
-        self._thread = threading.Thread(target=run, name="synthkit-fake-hub", daemon=True)
-        self._thread.start()
-        ready.wait(30)
-        if errors:
-            raise errors[0]
-        return self
-
-    def stop(self) -> None:
-        """Stop serving."""
-        if self._thread is None or self._loop is None or self._stopped is None:
-            return
-        self._loop.call_soon_threadsafe(self._stopped.set)
-        self._thread.join(10)
-        self._thread = None
-
-    def __enter__(self) -> FakeHub:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     async def _serve(self, ready: threading.Event) -> None:
         from aiohttp import web

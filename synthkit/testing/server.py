@@ -29,6 +29,7 @@ from typing import Any
 
 import attrs
 
+from synthkit.testing._threaded import ThreadedServer
 from synthkit.testing.scripts import as_message, call_script, check_tool_protocol
 
 __all__ = [
@@ -201,7 +202,7 @@ def _call_reply(reply: Reply, messages: list[dict[str, Any]], body: dict[str, An
     return as_message(call_script(reply, messages, body, index))
 
 
-class FakeOpenAIServer:
+class FakeOpenAIServer(ThreadedServer):
     """A local OpenAI-compatible ``/v1/chat/completions`` server for tests and benchmarks.
 
     Start it with :meth:`start` (or use it as a context manager); it serves from a
@@ -212,6 +213,8 @@ class FakeOpenAIServer:
     as JSON) and ``POST /_configure`` (a JSON object of :class:`ServerSettings` fields
     except ``reply``), so a server in another process can be watched and steered.
     """
+
+    thread_name = "synthkit-fake-openai"
 
     def __init__(self, *, host: str = "127.0.0.1", port: int = 0, **settings: Any) -> None:
         self.host = host
@@ -304,45 +307,6 @@ class FakeOpenAIServer:
         self.counts[key] = self.counts.get(key, 0) + 1
 
     # ----------------------------------------------------------------- lifecycle
-    def start(self) -> FakeOpenAIServer:
-        """Start serving in a background thread; returns once the port is bound."""
-        if self._thread is not None:
-            return self
-        ready = threading.Event()
-        errors: list[BaseException] = []
-
-        def run() -> None:
-            loop = asyncio.new_event_loop()
-            self._loop = loop
-            asyncio.set_event_loop(loop)
-            try:
-                loop.run_until_complete(self._serve(ready))
-            except BaseException as exc:  # noqa: BLE001 - reported to the starting thread
-                errors.append(exc)
-                ready.set()
-            finally:
-                loop.close()
-
-        self._thread = threading.Thread(target=run, name="synthkit-fake-openai", daemon=True)
-        self._thread.start()
-        ready.wait(30)
-        if errors:
-            raise errors[0]
-        return self
-
-    def stop(self) -> None:
-        """Stop the server and its thread."""
-        if self._thread is None or self._loop is None or self._stopped is None:
-            return
-        self._loop.call_soon_threadsafe(self._stopped.set)
-        self._thread.join(10)
-        self._thread = None
-
-    def __enter__(self) -> FakeOpenAIServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     async def _serve(self, ready: threading.Event | None) -> None:
         self._stopped = asyncio.Event()

@@ -216,7 +216,9 @@ def test_a_signal_drains_says_how_to_resume_and_the_rerun_gives_the_uninterrupte
         args = [SYNTHKIT, "generate", "in.jsonl", "-o", "out.jsonl", "--model", "m", "--base-url", server.url, "--concurrency", "8", "--grace", "10"]
         env = {**os.environ, "SYNTHKIT_API_KEY": "k"}
         proc = subprocess.Popen(args, stderr=subprocess.PIPE, text=True, cwd=stopped, env=env)
-        time.sleep(1.0)
+        deadline = time.monotonic() + 60  # mid-run: once some requests are answered (not a fixed sleep: start-up may be slow)
+        while server.counts.get("ok", 0) < 20 and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.02)
         proc.send_signal(sig)
         _, err = proc.communicate(timeout=60)
         assert proc.returncode == code, err
