@@ -78,7 +78,7 @@ def add_commands(cli: click.Group) -> None:
     @click.option("-o", "--output-dir", "out_dir", default="student-study", show_default=True, type=click.Path(file_okay=False), help="Run folders of every arm and seed, and the plot.")
     @click.option("--seeds", type=click.IntRange(1), default=3, show_default=True)
     @click.option("--student", default="tiny-transformer", show_default=True)
-    @click.option("-S", "--student-option", "student_options", multiple=True, help="Student option KEY=VALUE (repeatable).")
+    @click.option("-S", "--student-option", "student_options", multiple=True, help="Student option KEY=VALUE (repeatable) [default for tiny-transformer: d_model=48 layers=2 heads=4 max_prompt=96].")
     @click.option("--families", default=None, help="Comma-separated procedural families [default: arithmetic,linear-equations,modular,bases,lists].")
     @click.option("--error-rate", type=click.FloatRange(0, 1), default=0.5, show_default=True)
     @click.option("--requests", type=click.IntRange(1), default=400, show_default=True, help="Teacher requests per round, equal in every arm.")
@@ -97,7 +97,7 @@ def add_commands(cli: click.Group) -> None:
         from synthkit.students.study import plot_study, student_study, write_json
 
         result = student_study(
-            out_dir, seeds=seeds, student=student, student_options=_opts(student_options, "--student-option", "d_model=48"),
+            out_dir, seeds=seeds, student=student, student_options=_opts(student_options, "--student-option", "d_model=48") or None,
             families=_families(families), error_rate=error_rate, requests=requests, budget=budget, rounds=rounds, heldout=heldout, real=real,
         )
         write_json(result, json_path)
