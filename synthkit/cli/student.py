@@ -29,19 +29,19 @@ def add_commands(cli: click.Group) -> None:
     @click.option("-S", "--student-option", "student_options", multiple=True, help="Student option KEY=VALUE (repeatable).")
     @click.option("--families", default=None, help="Comma-separated procedural families, the slices [default: arithmetic,linear-equations,modular,bases,lists].")
     @click.option("--error-rate", type=click.FloatRange(0, 1), default=0.3, show_default=True, help="Share of problems the procedural teacher gets wrong.")
-    @click.option("--rounds", type=click.IntRange(1), default=3, show_default=True)
+    @click.option("--rounds", type=click.IntRange(1), default=3, show_default=True, help="How many rounds (verified and unverified arms: one).")
     @click.option("--requests", type=click.IntRange(1), default=200, show_default=True, help="Teacher requests per round.")
     @click.option("--budget", type=click.IntRange(1), default=150, show_default=True, help="Student training budget per round (tiny-transformer: optimiser steps).")
     @click.option("--heldout", type=click.IntRange(1), default=200, show_default=True, help="Size of the fixed held-out set.")
     @click.option("--real", type=click.IntRange(0), default=200, show_default=True, help="Size of the real pool (error-free worked solutions).")
-    @click.option("--real-fraction", type=click.FloatRange(0, 1), default=0.2, show_default=True)
+    @click.option("--real-fraction", type=click.FloatRange(0, 1), default=0.2, show_default=True, help="Share of real records in each round's training set.")
     @click.option("--verify/--no-verify", default=True, show_default=True, help="Keep only the responses final-answer passes.")
     @click.option("--steer", type=click.FloatRange(0, 1), default=1.0, show_default=True, help="0: uniform generation; 1: by the student's weakness.")
-    @click.option("--data", type=click.Choice(["replace", "accumulate"]), default="replace", show_default=True)
+    @click.option("--data", type=click.Choice(["replace", "accumulate"]), default="replace", show_default=True, help="Train on this round's kept data, or on every round's so far.")
     @click.option("--recursive", is_flag=True, help="From round 1 the previous round's student is the teacher.")
     @click.option("--min-diversity", type=click.FloatRange(0), default=0.5, show_default=True, help="The collapse gate fires below this share of real data's distinct-2.")
-    @click.option("--on-collapse", type=click.Choice(["warn", "raise-real", "stop"]), default="warn", show_default=True)
-    @click.option("--seed", type=int, default=0, show_default=True)
+    @click.option("--on-collapse", type=click.Choice(["warn", "raise-real", "stop"]), default="warn", show_default=True, help="What the collapse gate does: log a warning, add 0.2 to the real fraction, or stop (exit 3).")
+    @click.option("--seed", type=int, default=0, show_default=True, help="Seeds generation, mixing and training.")
     def loop_command(run_dir, student, student_options, families, error_rate, rounds, requests, budget, heldout, real, real_fraction, verify, steer, data, recursive, min_diversity, on_collapse, seed):
         """Generate, verify, mix, train a student, measure it per slice, steer the next round to its weak slices.
 
@@ -76,23 +76,26 @@ def add_commands(cli: click.Group) -> None:
     @cli.command(name="student-study")
     @click.option("--json", "json_path", required=True, type=click.Path(dir_okay=False), help="Write the results (the arms, per seed, per round) here.")
     @click.option("-o", "--output-dir", "out_dir", default="student-study", show_default=True, type=click.Path(file_okay=False), help="Run folders of every arm and seed, and the plot.")
-    @click.option("--seeds", type=click.IntRange(1), default=3, show_default=True)
-    @click.option("--student", default="tiny-transformer", show_default=True)
+    @click.option("--seeds", type=click.IntRange(1), default=3, show_default=True, help="Seeds per arm (the spread is over these).")
+    @click.option("--student", default="tiny-transformer", show_default=True, help="Registered student.")
     @click.option("-S", "--student-option", "student_options", multiple=True, help="Student option KEY=VALUE (repeatable) [default for tiny-transformer: d_model=48 layers=2 heads=4 max_prompt=96].")
     @click.option("--families", default=None, help="Comma-separated procedural families [default: arithmetic,linear-equations,modular,bases,lists].")
-    @click.option("--error-rate", type=click.FloatRange(0, 1), default=0.5, show_default=True)
+    @click.option("--error-rate", type=click.FloatRange(0, 1), default=0.5, show_default=True, help="Share of problems the procedural teacher gets wrong.")
     @click.option("--requests", type=click.IntRange(1), default=400, show_default=True, help="Teacher requests per round, equal in every arm.")
-    @click.option("--budget", type=click.IntRange(1), default=150, show_default=True)
-    @click.option("--rounds", type=click.IntRange(1), default=3, show_default=True)
-    @click.option("--heldout", type=click.IntRange(1), default=200, show_default=True)
-    @click.option("--real", type=click.IntRange(1), default=400, show_default=True)
+    @click.option("--budget", type=click.IntRange(1), default=150, show_default=True, help="Student training budget per round (tiny-transformer: optimiser steps).")
+    @click.option("--rounds", type=click.IntRange(1), default=3, show_default=True, help="How many rounds (verified and unverified arms: one).")
+    @click.option("--heldout", type=click.IntRange(1), default=200, show_default=True, help="Size of the fixed held-out set.")
+    @click.option("--real", type=click.IntRange(1), default=400, show_default=True, help="Size of the real pool.")
     def student_study_command(json_path, out_dir, seeds, student, student_options, families, error_rate, requests, budget, rounds, heldout, real):
         """Verified vs unverified data, steered vs uniform generation, and recursive training, measured on a student.
+
+        The full study (``synthkit student-study --json R.json``: 3 seeds, tiny-transformer) takes
+        about 8 minutes on 2 cores; see docs/student.md.
 
         Example:
 
         \b
-            synthkit student-study --json R.json
+            synthkit student-study --json R.json -o study --student lookup --seeds 2 --requests 40 --rounds 2 --heldout 20 --real 40
         """
         from synthkit.students.study import plot_study, student_study, write_json
 
