@@ -149,7 +149,16 @@ class Loop:
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         log_path = folder / "log.json"
-        log = json.loads(log_path.read_text()) if log_path.exists() else {"rounds": [], "stopped": None}
+        log = json.loads(log_path.read_text()) if log_path.exists() else {"rounds": [], "stopped": None, "config": self.config()}
+        changed = sorted(k for k, v in self.config().items() if log.get("config", {}).get(k) != v)
+        if changed:
+            before = log.get("config", {})
+            was = ", ".join(f"{k}: {before.get(k)!r}" for k in changed)
+            msg = (
+                f"the run in {folder} was made with other settings ({was}); "
+                "resume it with the same settings (only rounds may grow), or start a new run folder"
+            )
+            raise InputError(msg)
         done: list[dict[str, Any]] = log["rounds"]
         if log.get("stopped"):
             return LoopResult(rounds=tuple(done), stopped=log["stopped"])
@@ -182,6 +191,16 @@ class Loop:
             done.append(entry)
             _write_json(log_path, log)
         return LoopResult(rounds=tuple(done))
+
+    def config(self) -> dict[str, Any]:
+        """The settings a resumed run must share with the run it continues (all but ``rounds``)."""
+        keys = ("requests", "budget", "real_fraction", "verify", "steer", "data", "recursive", "max_train", "min_diversity", "on_collapse", "seed", "slice_field")
+        out: dict[str, Any] = {k: getattr(self, k) for k in keys}
+        out.update(
+            slices=sorted(self.slices), heldout=len(self.heldout), real=len(self.real),
+            teacher=getattr(self.teacher, "model", ""), student=getattr(self.student, "name", ""),
+        )
+        return out
 
     def _gate(self, diversity: float) -> str:
         what = {"warn": "warned", "raise-real": "raised the real fraction", "stop": "stopped"}[self.on_collapse]

@@ -113,6 +113,8 @@ def test_loop_end_to_end_writes_the_run_folder_and_resumes(procedural, tmp_path)
     assert [dict(r) for r in resumed.rounds] == [dict(r) for r in whole.rounds]
     log = json.loads((tmp_path / "cut" / "log.json").read_text())
     assert [r["round"] for r in log["rounds"]] == [0, 1]
+    with pytest.raises(InputError, match="requests: 30"):
+        procedural_loop(rounds=3, **{**kw, "requests": 31}).run(tmp_path / "cut")
 
 
 def test_recursive_loop_uses_the_last_student_as_teacher_after_resume(procedural, tmp_path):
@@ -144,7 +146,7 @@ def test_loop_refuses_real_fraction_without_real_data(procedural):
 
 
 def test_loop_command_runs_and_resumes(tmp_path):
-    """`synthkit loop` (a real subprocess) prints each round and resumes a run folder."""
+    """`synthkit loop` (a real subprocess) prints each round, resumes a run folder, refuses changed settings, and exits 3 when the gate stops it."""
     import os
 
     env = {**os.environ, "SYNTHKIT_LOAD_PLUGINS": "procedural"}
@@ -153,5 +155,26 @@ def test_loop_command_runs_and_resumes(tmp_path):
     assert out.startswith("round 0: 20 requests")
     out = subprocess.run([*cmd, "--rounds", "2"], env=env, capture_output=True, text=True, check=True).stdout.splitlines()
     assert len(out) == 2 and out[1].startswith("round 1: 20 requests")
+    changed = subprocess.run([*cmd, "--rounds", "3", "--recursive"], env=env, capture_output=True, text=True)
+    assert changed.returncode == 1 and "other settings (recursive: False)" in changed.stderr and "Traceback" not in changed.stderr
+    cmd[4] = str(tmp_path / "collapse")
     stop = subprocess.run([*cmd, "--rounds", "3", "--recursive", "--no-verify", "--on-collapse", "stop"], env=env, capture_output=True, text=True)
-    assert stop.returncode in (0, 3)
+    assert stop.returncode == 3 and "stopped at the collapse gate (round 1" in stop.stderr
+
+
+def test_student_teacher_batches_concurrent_requests(procedural, tmp_path):
+    """A student used as a teacher answers a pipeline's concurrent requests in batches, each prompt its own answer."""
+    from synthkit.students import StudentTeacher
+
+    calls = []
+
+    class Upper(Blind):
+        def answer(self, prompts):
+            calls.append(len(prompts))
+            return [p.upper() for p in prompts]
+
+    prompts = [sk.Record.create(prompt=f"q{i}") for i in range(30)]
+    summary = sk.Pipeline(prompts, concurrency=16).generate(StudentTeacher(Upper())).run(tmp_path / "out.jsonl")
+    rows = [json.loads(x) for x in (tmp_path / "out.jsonl").read_text().splitlines()]
+    assert summary.kept == 30 and sorted(r["response"] for r in rows) == sorted(f"Q{i}" for i in range(30))
+    assert sum(calls) == 30 and len(calls) < 30
