@@ -15,3 +15,8 @@ def register_students(register: Register) -> None:
         lazy("synthkit_students.tiny", "TinyTransformer"),
         summary="a small byte-level transformer trained from scratch on CPU (PyTorch)",
     )
+    register(
+        "trl-sft",
+        lazy("synthkit_students.sft", "SFTStudent"),
+        summary="supervised fine-tuning (TRL) of a local Hugging Face causal LM directory, on CPU",
+    )
