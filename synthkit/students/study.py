@@ -29,7 +29,7 @@ from synthkit.errors import InputError
 from synthkit.plugins import resolve
 from synthkit.students.loop import procedural_loop
 
-__all__ = ["ARMS", "DEFAULT_FAMILIES", "DEFAULT_STUDENT_OPTIONS", "student_study", "summarise", "plot_study", "write_json"]
+__all__ = ["ARMS", "DEFAULT_FAMILIES", "DEFAULT_STUDENT_OPTIONS", "student_study", "summarise", "summary_table", "plot_study", "write_json"]
 
 ARMS = (
     "verified",
@@ -192,3 +192,17 @@ def write_json(result: dict[str, Any], path: str | Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(result, indent=2, sort_keys=True))
     return path
+
+
+def summary_table(result: dict[str, Any]) -> str:
+    """Return a Markdown table: per arm and round, accuracy, the weakest slice's accuracy and diversity (mean ± sd over seeds)."""
+    summary = result.get("summary") or summarise(result)
+    lines = [
+        "| arm | round | teacher requests | accuracy | weakest slice | diversity (distinct-2 / real) |",
+        "|---|---|---|---|---|---|",
+    ]
+    for arm, rows in summary.items():
+        for r, row in enumerate(rows):
+            cells = [f"{row[k]['mean']:.3f} ± {row[k]['sd']:.3f}" for k in ("accuracy", "weakest_slice", "diversity")]
+            lines.append(f"| {arm} | {r} | {row['teacher_requests']:.0f} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)

@@ -46,6 +46,10 @@ def test_small_study_keeps_the_json_contract_and_equal_budgets(procedural, tmp_p
     assert v["train_size"] == u["train_size"] == v["kept"] < 30  # the same volume; the erring teacher's mistakes dropped
     assert result["arms"]["targeted"]["seeds"][0]["rounds"][1]["shares"] != result["arms"]["uniform"]["seeds"][0]["rounds"][1]["shares"]
     assert result["summary"]["verified"][0]["accuracy"]["n"] == 2
+    from synthkit.students.study import summary_table
+
+    table = summary_table(result).splitlines()
+    assert len(table) == 2 + 2 * 1 + 5 * 2 and table[2].startswith("| verified | 0 | 30 | ")
 
 
 def test_unknown_arm_is_refused(procedural, tmp_path):
