@@ -77,7 +77,7 @@ class LoopResult:
 class Loop:
     """Rounds of generate -> verify -> mix with real data -> train -> evaluate per slice -> re-weight.
 
-    Args:
+    Attributes:
         teacher: the round-0 teacher (a name or a :class:`~synthkit.Teacher`).
         student: the student (a name or a :class:`~synthkit.Student`), trained afresh each round.
         problems: ``problems(slice, n, seed)`` makes prompt records of a slice (with the data the

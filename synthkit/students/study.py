@@ -177,6 +177,7 @@ def plot_study(result: dict[str, Any], path: str | Path) -> Path:
             ax.errorbar(xs, mean, yerr=sd, marker="o", capsize=3, label=arm)
         ax.set_title(title)
         ax.set_xlabel("round")
+        ax.set_xticks(range(max((len(summary[a]) for a in arms if a in summary), default=1)))
         ax.legend(fontsize=7)
     fig.tight_layout()
     path = Path(path)
