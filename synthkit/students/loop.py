@@ -95,7 +95,7 @@ class Loop:
         steer: 0 generates uniformly over slices, 1 by the student's weakness.
         data: ``"replace"`` trains on this round's kept data, ``"accumulate"`` on every round's so far.
         recursive: from round 1, the previous round's student is the teacher.
-        max_train: at most this many synthetic records per round (the first ones), e.g. to match volumes.
+        max_train: at most this many synthetic records per round (a seeded random subset), e.g. to match volumes.
         min_diversity: the gate fires when the kept responses' distinct-2 is below this share of real's.
         on_collapse: ``"warn"``, ``"raise-real"`` (add 0.2 to the real fraction, up to 0.9) or ``"stop"``.
         seed: seeds generation, mixing and training.
@@ -218,8 +218,9 @@ class Loop:
             pipe = pipe.verify(self.verifier)
         summary = pipe.run(where / "kept.jsonl", rejects=where / "rejects.jsonl")
         kept = _read(where / "kept.jsonl")
-        if self.max_train is not None:
-            kept = kept[: self.max_train]
+        if self.max_train is not None and len(kept) > self.max_train:
+            chosen = sorted(random.Random(f"synthkit-loop/max-train/{self.seed}/{r}").sample(range(len(kept)), self.max_train))
+            kept = [kept[i] for i in chosen]  # a random subset, in order: the first ones would be the first slices
         entry = {
             "round": r,
             "teacher": getattr(teacher, "model", teacher.name),

@@ -202,8 +202,8 @@ def summary_table(result: dict[str, Any]) -> str:
         "| arm | round | teacher requests | accuracy | weakest slice | diversity (distinct-2 / real) |",
         "|---|---|---|---|---|---|",
     ]
-    for arm, rows in summary.items():
-        for r, row in enumerate(rows):
+    for arm in sorted(summary, key=lambda a: ARMS.index(a) if a in ARMS else len(ARMS)):
+        for r, row in enumerate(summary[arm]):
             cells = [f"{row[k]['mean']:.3f} ± {row[k]['sd']:.3f}" for k in ("accuracy", "weakest_slice", "diversity")]
             lines.append(f"| {arm} | {r} | {row['teacher_requests']:.0f} | " + " | ".join(cells) + " |")
     return "\n".join(lines)

@@ -44,6 +44,8 @@ def test_small_study_keeps_the_json_contract_and_equal_budgets(procedural, tmp_p
     assert spent["targeted"] == spent["uniform"] == [60, 60]
     v, u = result["arms"]["verified"]["seeds"][0]["rounds"][0], result["arms"]["unverified"]["seeds"][0]["rounds"][0]
     assert v["train_size"] == u["train_size"] == v["kept"] < 30  # the same volume; the erring teacher's mistakes dropped
+    families = {json.loads(x)["family"] for x in (tmp_path / "unverified" / "seed-0" / "round-000" / "train.jsonl").read_text().splitlines()}
+    assert len(families) >= 4  # the same volume is drawn from every slice, not the first slices' records
     assert result["arms"]["targeted"]["seeds"][0]["rounds"][1]["shares"] != result["arms"]["uniform"]["seeds"][0]["rounds"][1]["shares"]
     assert result["summary"]["verified"][0]["accuracy"]["n"] == 2
     from synthkit.students.study import summary_table
