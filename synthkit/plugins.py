@@ -329,6 +329,7 @@ FIRST_PARTY = {
     ("teacher", "procedural"): "synthkit-procedural",
     ("verifier", "procedural"): "synthkit-procedural",
     ("student", "tiny-transformer"): "synthkit-students",
+    ("student", "trl-sft"): "synthkit-students",
 }
 
 _NOUNS = {noun: kind for kind, noun in KINDS.items()}
