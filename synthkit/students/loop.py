@@ -198,7 +198,7 @@ class Loop:
         out: dict[str, Any] = {k: getattr(self, k) for k in keys}
         out.update(
             slices=sorted(self.slices), heldout=len(self.heldout), real=len(self.real),
-            teacher=getattr(self.teacher, "model", ""), student=getattr(self.student, "name", ""),
+            teacher=_described(self.teacher), student=_described(self.student),
         )
         return out
 
@@ -277,6 +277,16 @@ class _Counted(Teacher):
 
     async def aclose(self) -> None:
         await self.inner.aclose()
+
+
+def _described(part: Any) -> str:
+    """A part as ``name {options}`` when it was built by name, else its name (or model)."""
+    from synthkit._specs import spec_of
+
+    spec = spec_of(part)
+    if spec is not None:
+        return f"{spec.name} {json.dumps(spec.plain_options(), sort_keys=True, default=str)}"
+    return str(getattr(part, "model", "") or getattr(part, "name", type(part).__name__))
 
 
 def _seed(seed: int, r: int, slice_name: str) -> int:

@@ -115,6 +115,8 @@ def test_loop_end_to_end_writes_the_run_folder_and_resumes(procedural, tmp_path)
     assert [r["round"] for r in log["rounds"]] == [0, 1]
     with pytest.raises(InputError, match="requests: 30"):
         procedural_loop(rounds=3, **{**kw, "requests": 31}).run(tmp_path / "cut")
+    with pytest.raises(InputError, match="error_rate"):
+        procedural_loop(rounds=3, **{**kw, "error_rate": 0.1}).run(tmp_path / "cut")
 
 
 def test_recursive_loop_uses_the_last_student_as_teacher_after_resume(procedural, tmp_path):
