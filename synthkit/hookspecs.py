@@ -71,5 +71,10 @@ def register_tools(register: Register) -> None:
 
 
 @hookspec
+def register_students(register: Register) -> None:
+    """Register :class:`~synthkit.Student` factories that learn from records, e.g. ``register("tiny-transformer", TinyTransformer)``."""
+
+
+@hookspec
 def register_commands(cli: click.Group) -> None:
     """Add commands to the ``synthkit`` command-line group with ``@cli.command()``."""

@@ -47,6 +47,7 @@ __all__ = [
     "Swap",
     "copy_with",
     "Exporter",
+    "Student",
 ]
 
 #: A chat message: ``{"role": "system" | "user" | "assistant", "content": str}``.
@@ -376,3 +377,22 @@ class Exporter(abc.ABC):
     def rows(self, record: Record) -> list[dict[str, Any]]:
         """Return every row ``record`` makes: one (``convert``) unless the format unpairs records (KTO)."""
         return [self.convert(record)]
+
+
+class Student(abc.ABC):
+    """A model that learns from records and answers prompts, to measure what a data set teaches.
+
+    ``train`` returns the trained student (``self`` or a new object); ``answer`` gives one
+    response per prompt. synthkit scores the responses with its own verifiers
+    (:func:`synthkit.students.evaluate`), so a student need not know how it is graded.
+    """
+
+    name: ClassVar[str] = "student"
+
+    @abc.abstractmethod
+    def train(self, records: Sequence[Record], *, seed: int, budget: int) -> Student:
+        """Learn ``records`` (their ``prompt`` and ``response``) within ``budget`` (the student's unit, e.g. optimiser steps); return the trained student."""
+
+    @abc.abstractmethod
+    def answer(self, prompts: Sequence[str]) -> list[str]:
+        """Return one response per prompt, in order."""

@@ -42,6 +42,7 @@ __all__ = [
     "get_exporter",
     "get_engine",
     "get_tool",
+    "get_student",
     "lazy",
     "resolve",
 ]
@@ -56,6 +57,7 @@ KINDS = {
     "exporters": "exporter",
     "engines": "engine",
     "tools": "tool",
+    "students": "student",
 }
 
 #: Built-in plugins, registered through the same hooks as third-party ones.
@@ -68,6 +70,7 @@ DEFAULT_PLUGINS = (
     "synthkit.default_plugins.exporters",
     "synthkit.default_plugins.engines",
     "synthkit.default_plugins.tools",
+    "synthkit.default_plugins.students",
     "synthkit.default_plugins.commands",
 )
 
@@ -325,6 +328,8 @@ FIRST_PARTY = {
     ("teacher", "litellm"): "synthkit-litellm",
     ("teacher", "procedural"): "synthkit-procedural",
     ("verifier", "procedural"): "synthkit-procedural",
+    ("student", "tiny-transformer"): "synthkit-students",
+    ("student", "trl-sft"): "synthkit-students",
 }
 
 _NOUNS = {noun: kind for kind, noun in KINDS.items()}
@@ -343,6 +348,7 @@ def _interface(noun: str) -> type:
         "filter": interfaces.Filter,
         "mixer": interfaces.Mixer,
         "exporter": interfaces.Exporter,
+        "student": interfaces.Student,
     }[noun]
 
 
@@ -353,7 +359,7 @@ def resolve(kind: str, part: Any, /, **options: Any) -> Any:
 
     Args:
         kind: the part's kind, singular: ``"teacher"``, ``"template"``, ``"verifier"``,
-            ``"filter"``, ``"mixer"``, ``"exporter"`` or ``"engine"``.
+            ``"filter"``, ``"mixer"``, ``"exporter"``, ``"engine"``, ``"tool"`` or ``"student"``.
         part: an object of that kind (``options`` must then be empty), or a registered name;
             for a template, also the path of a template file.
         options: the options the named part is built with.
@@ -554,3 +560,8 @@ def get_engine(name: str, **options: Any) -> Any:
 def get_tool(name: str, **options: Any) -> Any:
     """Build the tool ``name`` (e.g. ``"calculator"``), a :class:`~synthkit.tools.Tool`, with ``options``."""
     return resolve("tool", name, **options)
+
+
+def get_student(name: str, **options: Any) -> Any:
+    """Build the student ``name`` (``"lookup"``, or ``"tiny-transformer"`` from synthkit-students) with ``options``."""
+    return resolve("student", name, **options)

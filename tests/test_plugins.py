@@ -111,6 +111,22 @@ HELLO = '''
     def register_tools(register):
         register("double", lambda: sk_tools.Tool.from_function(double))
 
+    class Parrot(sk.Student):
+        name = "parrot"
+        def __init__(self, word="polly"):
+            self.word = word
+            self.seen = 0
+        def train(self, records, *, seed, budget):
+            trained = Parrot(self.word)
+            trained.seen = min(len(records), budget)
+            return trained
+        def answer(self, prompts):
+            return [f"{self.word} {p}" for p in prompts]
+
+    @hookimpl
+    def register_students(register):
+        register("parrot", Parrot, summary="says one word")
+
     @hookimpl
     def register_commands(cli):
         @cli.command()
@@ -136,12 +152,14 @@ def test_third_party_plugin_is_discovered_through_its_entry_point(hello_dist):
     assert (info.package, info.version) == ("synthkit-hello", "1.2.3")
     assert info.parts == {
         "teachers": ["hello"], "templates": ["greet"], "verifiers": ["shout"], "filters": ["no-empty"], "mixers": ["first"],
-        "engines": ["inline"], "exporters": ["pairs"], "tools": ["double"],
+        "engines": ["inline"], "exporters": ["pairs"], "tools": ["double"], "students": ["parrot"],
     }
     teacher = plugins.registries["teachers"].get("hello", greeting="hi")
     assert teacher.greeting == "hi"
     double = plugins.registries["tools"].get("double")
     assert double.name == "double" and double.function(3) == 6
+    parrot = plugins.registries["students"].get("parrot", word="crackers")
+    assert parrot.train([], seed=0, budget=5).answer(["q"]) == ["crackers q"]
 
 
 def test_third_party_plugin_runs_in_a_pipeline(hello_dist, fresh_plugins, monkeypatch):
@@ -160,6 +178,12 @@ def test_third_party_plugin_runs_in_a_pipeline(hello_dist, fresh_plugins, monkey
     s = sk.Pipeline(recs).generate(sk.get_teacher("hello", greeting="HEY")).verify("shout").run(engine="inline")
     assert s.kept == 1 and s.dropped[("shout", "not all caps")] == 1
     assert sk.get_exporter("pairs").convert(recs[0]) == {"q": "WORLD", "a": None}
+    from synthkit.students import evaluate
+
+    held = [sk.Record.create(prompt="A", data={"family": "x"}), sk.Record.create(prompt="b", data={"family": "y"})]
+    student = sk.resolve("student", "parrot", word="HEY").train(recs, seed=0, budget=1)
+    ev = evaluate(student, held, "shout")
+    assert ev.accuracy == 0.5 and dict(ev.slices) == {"x": 1.0, "y": 0.0}
 
 
 def test_plugins_command_lists_the_plugin_with_package(hello_dist):

@@ -9,7 +9,7 @@ import click
 from synthkit.hookspecs import hookimpl
 
 #: The modules of :mod:`synthkit.cli` whose ``add_commands(cli)`` adds their commands.
-FAMILIES = ("plugins", "generate", "dialogue", "verify", "filters", "mix", "export", "card", "sampling", "run", "view", "push")
+FAMILIES = ("plugins", "generate", "dialogue", "verify", "filters", "mix", "export", "card", "sampling", "run", "view", "push", "student")
 
 
 @hookimpl

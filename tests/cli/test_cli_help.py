@@ -134,6 +134,8 @@ RUNNABLE = {
     "chunk": "chunks.jsonl",
     "dialogue": "dialogues.jsonl",
     "trajectory": "runs.jsonl",
+    "loop": "run/log.json",
+    "student-study": "R.json",
 }
 
 
