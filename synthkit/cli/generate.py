@@ -149,7 +149,7 @@ def add_commands(cli: click.Group) -> None:
             synthkit generate problems.jsonl -o samples.jsonl --teacher procedural --teacher-option error_rate=0.3 -n 8
             synthkit generate prompts.jsonl -o harder.jsonl --model gpt-4o-mini --template evol-instruct --template-option operator=deepen
         """
-        from synthkit.errors import BudgetExceeded, SynthkitError
+        from synthkit.errors import BudgetExceeded, OptionError, SynthkitError
         from synthkit.generators.generate import Generate
         from synthkit.io.paths import companion
         from synthkit.pipeline import Pipeline
@@ -183,6 +183,7 @@ def add_commands(cli: click.Group) -> None:
             options["price"] = Price.per_million(price_in, price_out)
         from synthkit.cli._teacher import build_teacher, teacher_options, template_options
         from synthkit.generators.build import generator_for
+        from synthkit.plugins import resolve
 
         if keep is not None and verifier_name is None:
             raise click.UsageError("--keep needs --verifier NAME: which samples pass")
@@ -200,6 +201,8 @@ def add_commands(cli: click.Group) -> None:
             )
         except BudgetExceeded as exc:
             raise click.UsageError(str(exc)) from None
+        except OptionError:
+            raise  # reported as every command reports a bad option
         except SynthkitError as exc:
             raise click.UsageError(str(exc)) from None
         if keep is not None:
