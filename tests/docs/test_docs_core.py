@@ -25,7 +25,7 @@ def test_plugins_page_examples_register_and_run():
     parts = {i.name: i.parts for i in plugins.infos()}["docs_plugin"]
     assert parts == {
         "teachers": ["hello"], "templates": ["greet"], "verifiers": ["shout"], "filters": ["no-empty"],
-        "mixers": ["synthetic-only"], "engines": ["timed"], "exporters": ["prompt-completion"], "tools": ["word-count"],
+        "mixers": ["synthetic-only"], "engines": ["timed"], "exporters": ["prompt-completion"], "tools": ["word-count"], "students": ["majority"],
     }
     regs = plugins.registries
     recs = [sk.Record.create(prompt="ada", id="1")]

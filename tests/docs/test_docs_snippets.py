@@ -271,13 +271,9 @@ class PageRun:
             monkeypatch.syspath_prepend(path)
         importlib.invalidate_caches()
         reset_plugins()
-        environ = dict(os.environ)  # what a page's blocks write to os.environ stays the page's own
         try:
             yield
         finally:
-            self.env.update({k: v for k, v in os.environ.items() if environ.get(k) != v})
-            os.environ.clear()
-            os.environ.update(environ)
             reset_plugins()
             if self.sys_path:  # forget modules the page installed, so other tests never see them
                 for name, mod in list(sys.modules.items()):

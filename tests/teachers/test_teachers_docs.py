@@ -17,6 +17,7 @@ def python_blocks() -> list[str]:
 def test_switching_teacher_is_one_line(monkeypatch):
     """The one-line switches build an openai teacher (OpenAI or local base URL) and a litellm teacher."""
     monkeypatch.setenv("OPENAI_API_KEY", "sk-docs")
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)  # the default URL is what this checks (a docs page sets it)
     ns: dict = {}
     block = python_blocks()[0]
     lines = [ln for ln in block.splitlines() if ln.startswith("teacher = ")]
