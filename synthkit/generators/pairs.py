@@ -28,10 +28,10 @@ from typing import Any, Literal
 
 import attrs
 
-from synthkit.errors import InputError, OptionError
+from synthkit.errors import OptionError
 from synthkit.generators.sampling import (
     read_samples,
-    verdict_of,
+    verdicts_of,
     verified_groups,
     with_command,
 )
@@ -97,13 +97,7 @@ def pair(
     if by not in ("verdict", "score"):
         msg = f"unknown pairing {by!r}: use verdict (passed over failed) or score (highest over lowest)"
         raise OptionError(msg)
-    verdicts: list[Verdict] = []
-    for s in samples:
-        v = verdict_of(s, verifier)
-        if v is None:
-            msg = f"sample {s.id} has no verdict{f' from {verifier!r}' if verifier else ''}; give --verifier NAME to verify the samples"
-            raise InputError(msg)
-        verdicts.append(v)
+    verdicts = verdicts_of(samples, verifier, "give --verifier NAME to verify the samples")
     n, passed = len(samples), sum(v.passed for v in verdicts)
 
     def drop_all(reason: str) -> tuple[None, list[tuple[Record, str]]]:

@@ -88,6 +88,22 @@ def verdict_of(sample: Record, name: str | None = None) -> Verdict | None:
     return None
 
 
+def verdicts_of(samples: Sequence[Record], name: str | None, fix: str) -> list[Verdict]:
+    """Each sample's :func:`verdict_of`, in order.
+
+    Raises:
+        InputError: a sample has none; the message ends with ``fix``.
+    """
+    verdicts = []
+    for s in samples:
+        v = verdict_of(s, name)
+        if v is None:
+            msg = f"sample {s.id} has no verdict{f' from {name!r}' if name else ''}; {fix}"
+            raise InputError(msg)
+        verdicts.append(v)
+    return verdicts
+
+
 async def verify_samples(samples: Sequence[Record], verifier: Verifier, *, concurrency: int = 16) -> list[Record | RecordError]:
     """Return each sample with the verifier's verdict appended, in order; a sample it cannot check becomes the error."""
     gate = asyncio.Semaphore(concurrency)
@@ -176,13 +192,7 @@ def select(
         InputError: a sample has no verdict.
     """
     _check(keep, by)
-    verdicts = []
-    for s in samples:
-        v = verdict_of(s, verifier)
-        if v is None:
-            msg = f"sample {s.id} has no verdict{f' from {verifier!r}' if verifier else ''}; verify the samples first (--verifier NAME)"
-            raise InputError(msg)
-        verdicts.append(v)
+    verdicts = verdicts_of(samples, verifier, "verify the samples first (--verifier NAME)")
     n, passed = len(samples), sum(v.passed for v in verdicts)
     rate = passed / n if n else 0.0
     pid = prompt_id(samples[0]) if samples else ""

@@ -9,31 +9,14 @@ JSON the teacher was asked for.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from synthkit.errors import RecordError
 from synthkit.interfaces import Exporter
 from synthkit.records import Record
+from synthkit.verify.quote import doc_qa_fields
 
-__all__ = ["DocQAExporter", "qa_fields"]
-
-
-def qa_fields(record: Record) -> Mapping[str, Any] | None:
-    """The record's question, answer and quote: from ``parsed``, its data, or the JSON in its response."""
-    for source in (record.data.get("parsed"), record.data):
-        if isinstance(source, Mapping) and "question" in source and "answer" in source:
-            return source
-    if record.response is not None:
-        from synthkit.verify.schema import find_json
-
-        try:
-            value = find_json(record.response)
-        except ValueError:
-            return None
-        if isinstance(value, Mapping):
-            return value
-    return None
+__all__ = ["DocQAExporter"]
 
 
 class DocQAExporter(Exporter):
@@ -52,7 +35,7 @@ class DocQAExporter(Exporter):
         self.context = context
 
     def convert(self, record: Record) -> dict[str, Any]:
-        fields = qa_fields(record)
+        fields = doc_qa_fields(record, ("question", "answer"))
         if fields is None:
             msg = f"record {record.id} holds no question and answer (a doc-qa response is a JSON object with question, answer, quote)"
             raise RecordError(msg, kind="not_doc_qa")

@@ -4,14 +4,16 @@
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Mapping, Sequence
 from typing import Any
+
 from synthkit.interfaces import Verifier
 from synthkit.records import Record, Verdict
 
-
 __all__ = [
-    "normalize_quote",
     "QuoteVerifier",
+    "doc_qa_fields",
+    "normalize_quote",
 ]
 
 
@@ -23,6 +25,23 @@ def normalize_quote(text: str) -> str:
     t = unicodedata.normalize("NFKC", text).translate(_QUOTES).casefold()
     t = " ".join(t.split())
     return t.strip(" \"'.…")
+
+
+def doc_qa_fields(record: Record, keys: Sequence[str] = ("quote",)) -> Mapping[str, Any] | None:
+    """A document-QA record's fields: its ``parsed`` field or its data when they hold ``keys``, else the JSON object in its response."""
+    for source in (record.data.get("parsed"), record.data):
+        if isinstance(source, Mapping) and all(k in source for k in keys):
+            return source
+    if record.response is not None:
+        from synthkit.verify.schema import find_json
+
+        try:
+            value = find_json(record.response)
+        except ValueError:
+            return None
+        if isinstance(value, Mapping):
+            return value
+    return None
 
 
 class QuoteVerifier(Verifier):
@@ -42,26 +61,12 @@ class QuoteVerifier(Verifier):
         self.chunk_field = chunk_field
         self.min_quote_chars = min_quote_chars
 
-    def _fields(self, record: Record) -> dict[str, Any] | None:
-        for source in (record.data.get("parsed"), record.data):
-            if isinstance(source, dict) and "quote" in source:
-                return source
-        if record.response is not None:
-            from synthkit.verify.schema import find_json
-
-            try:
-                value = find_json(record.response)
-            except ValueError:
-                return None
-            if isinstance(value, dict):
-                return value
-        return None
 
     async def verify(self, record: Record) -> Verdict:
         chunk = record.data.get(self.chunk_field)
         if not isinstance(chunk, str):
             return Verdict(self.name, False, f"the record has no {self.chunk_field!r} text to check the quote against")
-        fields = self._fields(record)
+        fields = doc_qa_fields(record)
         if fields is None:
             return Verdict(self.name, False, "the response is not a JSON object with question, answer and quote")
         empty = [k for k in ("question", "answer", "quote") if not str(fields.get(k) or "").strip()]
