@@ -7,35 +7,20 @@ import base64
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-import aiohttp
 import numpy as np
 import pytest
 
 from synthkit.diagnostics.metrics import diagnose
 from synthkit.diagnostics.report import render_report, write_report
+from tests.browser import CHROMIUM, Browser, problems, session
 from tests.diagnostics.test_diagnostics import HAS_EMBEDDER, corpora
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 #: warnings the collapsed set raises: seven text metrics, plus embedding coverage when a model is installed
 N_WARN = 7 + HAS_EMBEDDER
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-dev-shm-usage",
-    "--hide-scrollbars",
-    "--window-size=1280,1600",
-]
 PAGE_STATE = """JSON.stringify({
   title: document.title,
   images: Array.from(document.images).map(i => [i.complete, i.naturalWidth, i.naturalHeight, i.src.slice(0, 22)]),
@@ -86,71 +71,25 @@ def test_report_says_in_plain_words_what_fired(pages):
 
 async def _render(url: str, user_dir: Path, timeout: float = 30.0) -> dict:
     """Open ``url`` in headless chromium over the DevTools protocol; return page state, screenshot and events."""
-    proc = await asyncio.create_subprocess_exec(
-        CHROMIUM, *FLAGS, f"--user-data-dir={user_dir}", "--remote-debugging-port=0", "about:blank",
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
-    )
-    try:
-        port_file = user_dir / "DevToolsActivePort"
-        deadline = time.monotonic() + timeout
-        while not (port_file.exists() and len(port_file.read_text().split()) >= 2):
-            assert time.monotonic() < deadline, "chromium did not open its DevTools port"
-            await asyncio.sleep(0.05)
-        port = int(port_file.read_text().split()[0])
-        async with aiohttp.ClientSession() as session:
-            async with session.get(f"http://127.0.0.1:{port}/json/list") as resp:
-                targets = await resp.json()
-            ws_url = next(t["webSocketDebuggerUrl"] for t in targets if t["type"] == "page")
-            async with session.ws_connect(ws_url, max_msg_size=0) as ws:
-                events: list[dict] = []
-                counter = iter(range(1, 10**6))
 
-                async def until(pred):
-                    while True:
-                        msg = json.loads((await asyncio.wait_for(ws.receive(), timeout)).data)
-                        if "method" in msg:
-                            events.append(msg)
-                        if pred(msg):
-                            return msg
+    async def body(b: Browser) -> dict:
+        await b.goto(url)
+        state = await b.call("Runtime.evaluate", expression=PAGE_STATE, returnByValue=True)
+        shot = await b.call("Page.captureScreenshot", format="png", captureBeyondViewport=True)
+        await b.call("Runtime.evaluate", expression="1")  # drain late console events
+        return {"state": json.loads(state["result"]["value"]), "png": base64.b64decode(shot["data"]), "events": b.events}
 
-                async def call(method, **params):
-                    i = next(counter)
-                    await ws.send_json({"id": i, "method": method, "params": params})
-                    msg = await until(lambda m: m.get("id") == i)
-                    assert "error" not in msg, msg
-                    return msg["result"]
-
-                for domain in ("Runtime", "Log", "Network", "Page"):
-                    await call(f"{domain}.enable")
-                await call("Page.navigate", url=url)
-                await until(lambda m: m.get("method") == "Page.loadEventFired")
-                state = await call("Runtime.evaluate", expression=PAGE_STATE, returnByValue=True)
-                shot = await call("Page.captureScreenshot", format="png", captureBeyondViewport=True)
-                await call("Runtime.evaluate", expression="1")  # drain late console events
-        return {"state": json.loads(state["result"]["value"]), "png": base64.b64decode(shot["data"]), "events": events}
-    finally:
-        proc.terminate()
-        try:
-            await asyncio.wait_for(proc.wait(), 10)
-        except asyncio.TimeoutError:
-            proc.kill()
-            await proc.wait()
+    return await session(user_dir, body, window="1280,1600", timeout=timeout)
 
 
 def _problems(events: list[dict]) -> list[str]:
-    bad = []
-    for e in events:
-        m, p = e["method"], e.get("params", {})
-        if m == "Runtime.exceptionThrown":
-            bad.append(f"exception: {p['exceptionDetails'].get('text')}")
-        elif m == "Runtime.consoleAPICalled" and p.get("type") in ("error", "warning", "assert"):
-            bad.append(f"console {p['type']}: {p.get('args')}")
-        elif m == "Log.entryAdded" and p["entry"]["level"] in ("error", "warning"):
-            bad.append(f"log {p['entry']['level']}: {p['entry']['text']}")
-        elif m == "Network.loadingFailed":
-            bad.append(f"load failed: {p.get('errorText')}")
-        elif m == "Network.requestWillBeSent" and not p["request"]["url"].startswith(("file://", "data:")):
-            bad.append(f"external request: {p['request']['url']}")
+    """What went wrong on the page, and any request that is not to the file itself or a data: URL."""
+    bad = problems(events)
+    bad += [
+        f"external request: {e['params']['request']['url']}"
+        for e in events
+        if e["method"] == "Network.requestWillBeSent" and not e["params"]["request"]["url"].startswith(("file://", "data:"))
+    ]
     return bad
 
 
