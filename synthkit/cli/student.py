@@ -27,7 +27,7 @@ def add_commands(cli: click.Group) -> None:
     @click.argument("run_dir", metavar="RUN_DIR", type=click.Path(file_okay=False))
     @click.option("--student", default="tiny-transformer", show_default=True, help="Registered student (tiny-transformer, lookup...).")
     @click.option("-S", "--student-option", "student_options", multiple=True, help="Student option KEY=VALUE (repeatable).")
-    @click.option("--families", default=None, help="Comma-separated procedural families, the slices [default: arithmetic,linear-equations,modular,bases,lists].")
+    @click.option("--families", default=None, help="Comma-separated procedural families, the slices [default: bases,linear-equations,lists,modular].")
     @click.option("--error-rate", type=click.FloatRange(0, 1), default=0.3, show_default=True, help="Share of problems the procedural teacher gets wrong.")
     @click.option("--rounds", type=click.IntRange(1), default=3, show_default=True, help="How many rounds (verified and unverified arms: one).")
     @click.option("--requests", type=click.IntRange(1), default=200, show_default=True, help="Teacher requests per round.")
@@ -78,15 +78,16 @@ def add_commands(cli: click.Group) -> None:
     @click.option("-o", "--output-dir", "out_dir", default="student-study", show_default=True, type=click.Path(file_okay=False), help="Run folders of every arm and seed, and the plot.")
     @click.option("--seeds", type=click.IntRange(1), default=3, show_default=True, help="Seeds per arm (the spread is over these).")
     @click.option("--student", default="tiny-transformer", show_default=True, help="Registered student.")
-    @click.option("-S", "--student-option", "student_options", multiple=True, help="Student option KEY=VALUE (repeatable) [default for tiny-transformer: d_model=48 layers=2 heads=4 max_prompt=96].")
-    @click.option("--families", default=None, help="Comma-separated procedural families [default: arithmetic,linear-equations,modular,bases,lists].")
+    @click.option("-S", "--student-option", "student_options", multiple=True, help="Student option KEY=VALUE (repeatable) [default for tiny-transformer: d_model=48 layers=2 heads=2 batch_size=16 max_prompt=96].")
+    @click.option("--families", default=None, help="Comma-separated procedural families [default: bases,linear-equations,lists,modular].")
     @click.option("--error-rate", type=click.FloatRange(0, 1), default=0.5, show_default=True, help="Share of problems the procedural teacher gets wrong.")
-    @click.option("--requests", type=click.IntRange(1), default=400, show_default=True, help="Teacher requests per round, equal in every arm.")
-    @click.option("--budget", type=click.IntRange(1), default=150, show_default=True, help="Student training budget per round (tiny-transformer: optimiser steps).")
+    @click.option("--requests", type=click.IntRange(1), default=1500, show_default=True, help="Teacher requests per round, equal in every arm.")
+    @click.option("--budget", type=click.IntRange(1), default=900, show_default=True, help="Student training budget per round (tiny-transformer: optimiser steps).")
     @click.option("--rounds", type=click.IntRange(1), default=3, show_default=True, help="How many rounds (verified and unverified arms: one).")
-    @click.option("--heldout", type=click.IntRange(1), default=200, show_default=True, help="Size of the fixed held-out set.")
+    @click.option("--heldout", type=click.IntRange(1), default=400, show_default=True, help="Size of the fixed held-out set.")
     @click.option("--real", type=click.IntRange(1), default=400, show_default=True, help="Size of the real pool.")
-    def student_study_command(json_path, out_dir, seeds, student, student_options, families, error_rate, requests, budget, rounds, heldout, real):
+    @click.option("--workers", type=click.IntRange(1), default=2, show_default=True, help="Processes running arms at once (one training thread each).")
+    def student_study_command(json_path, out_dir, seeds, student, student_options, families, error_rate, requests, budget, rounds, heldout, real, workers):
         """Verified vs unverified data, steered vs uniform generation, and recursive training, measured on a student.
 
         The full study (``synthkit student-study --json R.json``: 3 seeds, tiny-transformer) takes
@@ -102,11 +103,14 @@ def add_commands(cli: click.Group) -> None:
         result = student_study(
             out_dir, seeds=seeds, student=student, student_options=_opts(student_options, "--student-option", "d_model=48") or None,
             families=_families(families), error_rate=error_rate, requests=requests, budget=budget, rounds=rounds, heldout=heldout, real=real,
+            workers=workers,
         )
         write_json(result, json_path)
         for arm, rows in result["summary"].items():
             accs = "  ".join(f"{r['accuracy']['mean']:.3f}±{r['accuracy']['sd']:.3f}" for r in rows)
             click.echo(f"{arm:<24} {accs}")
+        for c in result["comparisons"]:
+            click.echo(f"{c['arm']} - {c['against']} ({c['measure']}): {c['difference']:+.3f} ± {c['se']:.3f}, {c['verdict']}")
         try:
             path = plot_study(result, f"{out_dir}/student-study.png")
             click.echo(f"plot written to {path}", err=True)

@@ -231,6 +231,7 @@ class Loop:
             "dropped": {f"{k[0]}: {k[1]}": v for k, v in summary.dropped.items()},
             "failed": summary.n_failed,
             "diversity": self._diversity(kept),
+            "answer_diversity": self._answer_diversity(kept),
             "decision": "ok",
         }
         return entry, kept
@@ -241,9 +242,21 @@ class Loop:
         if not real or not kept:
             return None
         n = min(len(real), len(kept))
-        synthetic = distinct_n([r.response.split() for r in kept[:n] if r.response], 2)
-        reference = distinct_n(real[:n], 2)
+        synthetic = distinct_n([r.response.split() for r in _spread(kept, n) if r.response], 2)
+        reference = distinct_n(_spread(real, n), 2)
         return synthetic / reference if reference else None
+
+    def _answer_diversity(self, kept: Sequence[Record]) -> float | None:
+        """Distinct final answers among the kept responses over those among as many real ones: the tails, whatever the form."""
+        from synthkit.verify.math import final_answer
+
+        real = [final_answer(r.response) for r in self.real if r.response]
+        if not real or not kept:
+            return None
+        n = min(len(real), len(kept))
+        synthetic = {final_answer(r.response or "") for r in _spread(kept, n)} - {None}
+        reference = set(_spread(real, n)) - {None}
+        return len(synthetic) / len(reference) if reference else None
 
     def _mix(self, synthetic: Sequence[Record], real_fraction: float, r: int) -> list[Record]:
         if real_fraction <= 0:
@@ -287,6 +300,11 @@ def _described(part: Any) -> str:
     if spec is not None:
         return f"{spec.name} {json.dumps(spec.plain_options(), sort_keys=True, default=str)}"
     return str(getattr(part, "model", "") or getattr(part, "name", type(part).__name__))
+
+
+def _spread(items: Sequence[Any], n: int) -> list[Any]:
+    """``n`` of ``items`` spread evenly over them (a round's records come slice by slice)."""
+    return [items[i * len(items) // n] for i in range(n)]
 
 
 def _seed(seed: int, r: int, slice_name: str) -> int:

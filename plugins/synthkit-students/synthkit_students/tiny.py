@@ -68,6 +68,7 @@ class TinyTransformer(Student):
         max_prompt: int = 160,
         max_answer: int = 24,
         threads: int = 1,
+        prompt_weight: float = 0.0,
     ) -> None:
         if d_model % heads:
             msg = f"d_model ({d_model}) must be a multiple of heads ({heads}) for the tiny-transformer student"
@@ -75,11 +76,12 @@ class TinyTransformer(Student):
         self.d_model, self.layers, self.heads = d_model, layers, heads
         self.batch_size, self.lr = batch_size, lr
         self.max_prompt, self.max_answer, self.threads = max_prompt, max_answer, threads
+        self.prompt_weight = prompt_weight
         self._model: Any = None
         _torch()
 
     def _options(self) -> dict[str, Any]:
-        keys = ("d_model", "layers", "heads", "batch_size", "lr", "max_prompt", "max_answer", "threads")
+        keys = ("d_model", "layers", "heads", "batch_size", "lr", "max_prompt", "max_answer", "threads", "prompt_weight")
         return {k: getattr(self, k) for k in keys}
 
     def train(self, records: Sequence[Record], *, seed: int, budget: int) -> TinyTransformer:
@@ -99,6 +101,7 @@ class TinyTransformer(Student):
         weight = torch.zeros((len(seqs), length), dtype=torch.float)
         for i, (s, start) in enumerate(zip(seqs, starts)):
             tokens[i, : len(s)] = torch.tensor(s)
+            weight[i, 1:start] = self.prompt_weight
             weight[i, start : len(s)] = 1.0  # the target tokens, predicted from the token before
         model = _model(torch, self.d_model, self.layers, self.heads, length)
         opt = torch.optim.AdamW(model.parameters(), lr=self.lr, weight_decay=0.01)
@@ -112,7 +115,7 @@ class TinyTransformer(Student):
             x, w = tokens[idx], weight[idx]
             n = int(w.sum(0).nonzero().max()) + 1  # trim the padding all rows share
             x, w = x[:, :n], w[:, 1:n]
-            logits = model(x[:, :-1], x[:, :-1] != PAD)
+            logits = model(x[:, :-1])  # right-padded: a token sees only real tokens before it
             loss = torch.nn.functional.cross_entropy(logits.reshape(-1, VOCAB), x[:, 1:].reshape(-1), reduction="none")
             loss = (loss * w.reshape(-1)).sum() / w.sum()
             opt.zero_grad()
@@ -178,7 +181,7 @@ def _model(torch: Any, d_model: int, layers: int, heads: int, length: int) -> An
         def forward(self, h: Any, mask: Any) -> Any:
             b, t, _ = h.shape
             q, k, v = self.qkv(self.ln1(h)).view(b, t, 3, heads, d_model // heads).permute(2, 0, 3, 1, 4)
-            att = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
+            att = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, is_causal=mask is None)
             h = h + self.proj(att.transpose(1, 2).reshape(b, t, d_model))
             return h + self.mlp(self.ln2(h))
 
@@ -191,14 +194,19 @@ def _model(torch: Any, d_model: int, layers: int, heads: int, length: int) -> An
             self.ln = nn.LayerNorm(d_model)
             self.head = nn.Linear(d_model, VOCAB)
 
-        def forward(self, x: Any, real: Any) -> Any:
+        def forward(self, x: Any, real: Any = None) -> Any:
+            """Logits for ``x``: right-padded rows (training: plain causal attention), or left-padded ones with their ``real`` tokens marked."""
             t = x.shape[1]
-            pos = (real.long().cumsum(1) - 1).clamp(min=0).clamp(max=self.pos.num_embeddings - 1)
-            h = self.tok(x) + self.pos(pos)
-            causal = torch.ones(t, t, dtype=torch.bool).tril()
-            mask = (causal[None] & real[:, None, :]) | torch.eye(t, dtype=torch.bool)[None]
+            if real is None:
+                h = self.tok(x) + self.pos(torch.arange(t))[None]
+                mask = None
+            else:
+                pos = (real.long().cumsum(1) - 1).clamp(min=0).clamp(max=self.pos.num_embeddings - 1)
+                h = self.tok(x) + self.pos(pos)
+                causal = torch.ones(t, t, dtype=torch.bool).tril()
+                mask = ((causal[None] & real[:, None, :]) | torch.eye(t, dtype=torch.bool)[None])[:, None]
             for block in self.blocks:
-                h = block(h, mask[:, None])
+                h = block(h, mask)
             return self.head(self.ln(h))
 
     return GPT()
