@@ -82,7 +82,7 @@ def add_commands(cli: click.Group) -> None:
     @click.option("--families", default=None, help="Comma-separated procedural families [default: bases,linear-equations,lists,modular].")
     @click.option("--error-rate", type=click.FloatRange(0, 1), default=0.5, show_default=True, help="Share of problems the procedural teacher gets wrong.")
     @click.option("--requests", type=click.IntRange(1), default=1500, show_default=True, help="Teacher requests per round, equal in every arm.")
-    @click.option("--budget", type=click.IntRange(1), default=900, show_default=True, help="Student training budget per round (tiny-transformer: optimiser steps).")
+    @click.option("--budget", type=click.IntRange(1), default=700, show_default=True, help="Student training budget per round (tiny-transformer: optimiser steps).")
     @click.option("--rounds", type=click.IntRange(1), default=3, show_default=True, help="How many rounds (verified and unverified arms: one).")
     @click.option("--heldout", type=click.IntRange(1), default=400, show_default=True, help="Size of the fixed held-out set.")
     @click.option("--real", type=click.IntRange(1), default=400, show_default=True, help="Size of the real pool.")

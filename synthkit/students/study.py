@@ -57,7 +57,7 @@ def student_study(
     families: Sequence[str] = DEFAULT_FAMILIES,
     error_rate: float = 0.5,
     requests: int = 1500,
-    budget: int = 900,
+    budget: int = 700,
     rounds: int = 3,
     heldout: int = 400,
     real: int = 400,

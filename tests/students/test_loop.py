@@ -127,6 +127,7 @@ def test_recursive_loop_uses_the_last_student_as_teacher_after_resume(procedural
     assert rounds[0]["teacher"] == "procedural-v1" and rounds[1]["teacher"] == "student:blind"
     kept = (tmp_path / "r" / "round-001" / "kept.jsonl").read_text()
     assert "Final answer: ???" in kept  # the student's mistakes on lists are what it teaches
+    assert 0 < rounds[1]["answer_diversity"] < rounds[0]["answer_diversity"]  # one answer for every list: the tail is gone
 
 
 def test_collapse_gate_warns_raises_real_or_stops(procedural, tmp_path):
