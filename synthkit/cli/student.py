@@ -91,7 +91,7 @@ def add_commands(cli: click.Group) -> None:
         """Verified vs unverified data, steered vs uniform generation, and recursive training, measured on a student.
 
         The full study (``synthkit student-study --json R.json``: 3 seeds, tiny-transformer) takes
-        about 8 minutes on 2 cores; see docs/student.md.
+        about 770 s of CPU, in two processes; see docs/student.md.
 
         Example:
 
