@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import sys
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -42,7 +43,7 @@ FACETS = ("status", "step", "reason", "teacher", "model", "template", "generatio
 SNIPPET = 240
 
 _SCHEMA_VERSION = 1
-_BATCH = 20_000
+_CHUNK = 8 << 20  # bytes of JSONL one worker task parses
 
 
 @attrs.frozen
@@ -137,14 +138,108 @@ def _row(rec: dict[str, Any], file_label: str, stratum_field: str, mask: Callabl
 _EMPTY: dict[str, Any] = {}
 
 
-def _lines(path: Path) -> Iterator[tuple[int, int, bytes]]:
-    """Yield (line number, byte offset, raw line) of each non-blank line."""
+def _chunks(paths: Sequence[Path], size: int) -> list[tuple[int, str, int, int]]:
+    """Cut the files into pieces of about ``size`` bytes that end at a line end: (file number, path, start, end)."""
+    pieces = []
+    for file_no, p in enumerate(paths):
+        total = p.stat().st_size
+        with open(p, "rb") as fh:
+            start = 0
+            while start < total:
+                fh.seek(min(start + size, total))
+                fh.readline()
+                end = min(fh.tell(), total)
+                pieces.append((file_no, str(p), start, end))
+                start = end
+    return pieces
+
+
+def _extract(piece: tuple[int, str, int, int], stratum_field: str) -> tuple[list[tuple[Any, ...]], list[tuple[int, int]], int, str | None]:
+    """Parse one piece: its rows, their (file, offset), its line count, and the first bad line's message, if any.
+
+    Runs in the worker process (hot: once per line); a bad line's message carries the line number within the piece.
+    """
+    from synthkit.pipeline.summary import reason_key
+
+    file_no, path, start, end = piece
+    label = Path(path).name
+    mask = _masker(reason_key)
+    rows: list[tuple[Any, ...]] = []
+    where: list[tuple[int, int]] = []
     with open(path, "rb") as fh:
-        offset = 0
-        for lineno, raw in enumerate(fh, 1):
-            if raw.strip():
-                yield lineno, offset, raw
-            offset += len(raw)
+        fh.seek(start)
+        data = fh.read(end - start)
+    offset = start
+    lineno = 0
+    for raw in data.splitlines(keepends=True):
+        lineno += 1
+        here = offset
+        offset += len(raw)
+        if not raw.strip():
+            continue
+        try:
+            rec = _loads(raw)
+        except (_DecodeError, ValueError) as exc:
+            return rows, where, lineno, f"not a JSON object ({exc}); fix or drop the line"
+        if type(rec) is not dict:
+            return rows, where, lineno, f"a record must be a JSON object, got {type(rec).__name__}"
+        rows.append(_row(rec, label, stratum_field, mask))
+        where.append((file_no, here))
+    return rows, where, lineno, None
+
+
+def _masker(reason_key: Callable[[str], str]) -> Callable[[str], str]:
+    cache: dict[str, str] = {}
+
+    def mask(reason: str) -> str:
+        key = cache.get(reason)
+        if key is None:
+            if len(cache) > 100_000:
+                cache.clear()
+            key = cache[reason] = reason_key(reason)
+        return key
+
+    return mask
+
+
+def _pieces(
+    paths: Sequence[Path], stratum_field: str, workers: int
+) -> Iterator[tuple[tuple[int, str, int, int], tuple[list[tuple[Any, ...]], list[tuple[int, int]], int, str | None]]]:
+    """Yield each piece with what :func:`_extract` made of it, in file order; ``workers`` processes parse ahead."""
+    from functools import partial
+
+    pieces = _chunks(paths, _CHUNK)
+    extract = partial(_extract, stratum_field=stratum_field)
+    if workers <= 0 or len(pieces) < 2:
+        for piece in pieces:
+            yield piece, extract(piece)
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    import synthkit.pipeline.summary  # noqa: F401 - imported before the fork, so the workers import nothing
+
+    # fork, not spawn: a spawned worker would re-run the caller's script (a top-level build_index in it, unguarded
+    # by ``if __name__ == "__main__"``, fails); the worker only parses, holding no lock of the parent's threads.
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        ahead = [pool.submit(extract, piece) for piece in pieces[: 2 * workers]]
+        for i, piece in enumerate(pieces):
+            result = ahead[i].result()
+            ahead[i] = None  # type: ignore[call-overload]  # let the piece's rows go once written
+            if i + 2 * workers < len(pieces):
+                ahead.append(pool.submit(extract, pieces[i + 2 * workers]))
+            yield piece, result
+            if result[3] is not None:
+                for f in ahead[i + 1 :]:
+                    f.cancel()
+                return
+
+
+def _workers() -> int:
+    """Processes that parse while this one writes SQLite: one on Linux with two cores or more, else none."""
+    if not sys.platform.startswith("linux"):  # fork is only safe (and the default) on Linux; elsewhere parse here
+        return 0
+    return 1 if len(os.sched_getaffinity(0)) >= 2 else 0
 
 
 def build_index(
@@ -153,6 +248,7 @@ def build_index(
     path: str | Path | None = None,
     stratum_field: str = "stratum",
     progress: Callable[[int, int], None] | None = None,
+    workers: int | None = None,
 ) -> Index:
     """Build (or reuse) the index of ``files``: the kept records' files first, then rejects files.
 
@@ -161,12 +257,12 @@ def build_index(
         path: the SQLite file (default :func:`index_path` of the first file).
         stratum_field: the record field holding the mixer stratum.
         progress: called with (bytes read, total bytes) as the files are read.
+        workers: processes that parse the lines while this one writes SQLite (default: one on a machine
+            of two cores or more, none on one core).
 
     Raises:
         InputError: a file is missing, gzipped, or has a line that is not a JSON object (named by file and line).
     """
-    from synthkit.pipeline.summary import reason_key
-
     paths = tuple(Path(f) for f in files)
     for p in paths:
         if not p.is_file():
@@ -194,6 +290,7 @@ def build_index(
         db.executescript(
             """
             pragma journal_mode = off; pragma synchronous = off; pragma temp_store = memory; pragma cache_size = -200000;
+            pragma threads = 2;
             create table meta (key text primary key, value text);
             create table files (file integer primary key, path text not null);
             create table records (
@@ -204,39 +301,22 @@ def build_index(
             """
         )
         db.execute("begin")
-        rowid = 0
-        cache: dict[str, str] = {}
-
-        def mask(reason: str) -> str:
-            key = cache.get(reason)
-            if key is None:
-                key = cache[reason] = reason_key(reason)
-                if len(cache) > 100_000:
-                    cache.clear()
-            return key
-
         for file_no, p in enumerate(paths):
             db.execute("insert into files values (?, ?)", (file_no, str(p.resolve())))
-            rows: list[tuple[Any, ...]] = []
-            where: list[tuple[int, int, int]] = []
-            label = p.name
-            for lineno, offset, raw in _lines(p):
-                try:
-                    rec = _loads(raw)
-                except (_DecodeError, ValueError) as exc:
-                    msg = f"{p}:{lineno}: not a JSON object ({exc}); fix or drop the line"
-                    raise InputError(msg) from None
-                if not isinstance(rec, dict):
-                    msg = f"{p}:{lineno}: a record must be a JSON object, got {type(rec).__name__}"
-                    raise InputError(msg)
-                rowid += 1
-                rows.append(_row(rec, label, stratum_field, mask))
-                where.append((rowid, file_no, offset))
-                if len(rows) >= _BATCH:
-                    _flush(db, rows, where)
-                    if progress is not None:
-                        progress(offset + len(raw) + sum(q.stat().st_size for q in paths[:file_no]), total)
-            _flush(db, rows, where)
+        rowid = done = 0
+        seen = [0] * len(paths)  # lines of each file before the current piece
+        insert = f"insert into records values ({', '.join('?' * len(COLUMNS))})"
+        for (file_no, name, start, end), (rows, where, count, error) in _pieces(paths, stratum_field, _workers() if workers is None else workers):
+            if error is not None:
+                msg = f"{name}:{seen[file_no] + count}: {error}"
+                raise InputError(msg)
+            seen[file_no] += count
+            db.executemany(insert, rows)
+            db.executemany("insert into lines (file, offset) values (?, ?)", where)
+            rowid += len(rows)
+            done += end - start
+            if progress is not None:
+                progress(done, total)
         if progress is not None:
             progress(total, total)
         for col in (*FACETS, "id"):
@@ -252,14 +332,6 @@ def build_index(
     db.close()
     os.replace(tmp, target)
     return Index(target, paths, rowid, reused=False)
-
-
-def _flush(db: sqlite3.Connection, rows: list[tuple[Any, ...]], where: list[tuple[int, int, int]]) -> None:
-    if rows:
-        db.executemany(f"insert into records values ({', '.join('?' * len(COLUMNS))})", rows)
-        db.executemany("insert into lines values (?, ?, ?)", where)
-        rows.clear()
-        where.clear()
 
 
 def open_index(path: str | Path) -> sqlite3.Connection:
