@@ -19,15 +19,32 @@ def pipeline_of(recipe: Recipe, *, command: str | None = None) -> Pipeline:
     return Pipeline.from_recipe(recipe, command=command)
 
 
-def run_recipe(path: str | Path, *, progress: ProgressReporter | None = None, command: str | None = None) -> Summary:
+def run_recipe(
+    path: str | Path,
+    *,
+    progress: ProgressReporter | None = None,
+    command: str | None = None,
+    echo: Callable[[str], Any] | None = None,
+) -> Summary:
     """Run the recipe file ``path`` to the end; return the run's :class:`~synthkit.pipeline.summary.Summary`.
 
     The sink, rejects file, engine and budget are the recipe's. Errors in the recipe raise
-    :class:`~synthkit.errors.RecipeError` (``file:line:column``) before anything runs.
+    :class:`~synthkit.errors.RecipeError` (``file:line:column``) before anything runs. When the
+    run finished (not stopped early), the recipe's ``then:`` stages run in order, each result
+    told to ``echo`` (a stopped run leaves them: re-run the recipe to resume, then they run).
     """
     recipe = read_recipe(path)
-    pipe = pipeline_of(recipe, command=command or f"synthkit run {path}")
-    return pipe.run(sink=recipe.sink, rejects=recipe.rejects, progress=progress, engine=recipe.engine)
+    command = command or f"synthkit run {path}"
+    pipe = pipeline_of(recipe, command=command)
+    summary = pipe.run(sink=recipe.sink, rejects=recipe.rejects, progress=progress, engine=recipe.engine)
+    if summary.stopped is None:
+        for i, stage in enumerate(recipe.then, 1):
+            result = stage.run(command=command)
+            if echo is not None:
+                echo(f"then {i}. {stage.label()}\n{result}")
+    elif recipe.then and echo is not None:
+        echo(f"the run stopped early, so the {len(recipe.then)} stage(s) after it did not run; re-run the recipe to resume")
+    return summary
 
 
 def estimate_recipe(path: str | Path, *, echo: Callable[[str], Any] = print) -> Recipe:
