@@ -85,7 +85,8 @@ class _Writer:
 
         if type(gen) is BestOfN and type(gen.step) is Generate:  # best-of-n built in Python: generate with a verifier
             out = self.generator(gen.step, where)
-            out["verifier"] = self.value(gen.verifier, f"{where}, verifier")
+            verifier = self.value(gen.verifier, f"{where}, verifier")
+            out["verifier"] = verifier["verifier"] if len(verifier) == 1 else verifier  # no options: its name alone
             for key, default in (("keep", 1), ("by", "first"), ("too_easy", None), ("too_hard", None)):
                 if getattr(gen, key) != default:
                     out[key] = getattr(gen, key)

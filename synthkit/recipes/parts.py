@@ -82,7 +82,7 @@ def generator(name: str, /, **options: Any) -> Any:
         elif name == "generate" and any(k in given for k in _BEST_OF_N):
             own = {k: given.pop(k) for k in _BEST_OF_N if k in given}
             if "verifier" not in own:
-                msg = f"step 'generate' keeps samples by a verifier: {', '.join(sorted(own))} needs verifier: NAME (e.g. verifier: math)"
+                msg = f"option {next(iter(own))!r} of step 'generate' keeps samples by a verifier; add verifier: NAME (e.g. verifier: math)"
                 raise OptionError(msg)
             inner = cls(**check_options(cls, given, what="step 'generate'"))
             best = _load("synthkit.generators.sampling", "BestOfN")

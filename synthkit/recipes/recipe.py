@@ -127,6 +127,9 @@ class _Builder:
         """Point an error from building a part at the option it names, or at the part's name."""
         text = str(exc)
         if isinstance(exc, UnknownNameError):
+            for key in options:  # a verifier or template an option names by a name that does not exist
+                if key in ("verifier", "template") and text.startswith(f"unknown {key} "):
+                    return self.fail((*path, key), text)
             return self.fail(name_path, text)
         for key in options:
             if text.startswith(f"unknown option {key!r}"):

@@ -31,7 +31,8 @@ def run_recipe(
     The sink, rejects file, engine and budget are the recipe's. Errors in the recipe raise
     :class:`~synthkit.errors.RecipeError` (``file:line:column``) before anything runs. When the
     run finished (not stopped early), the recipe's ``then:`` stages run in order, each result
-    told to ``echo`` (a stopped run leaves them: re-run the recipe to resume, then they run).
+    told to ``echo`` (a stopped run leaves them: re-run the recipe to resume, then they run). What a
+    stage writes names, in its lineage, the command the stage is (``synthkit select ...``).
     """
     recipe = read_recipe(path)
     command = command or f"synthkit run {path}"
@@ -39,7 +40,7 @@ def run_recipe(
     summary = pipe.run(sink=recipe.sink, rejects=recipe.rejects, progress=progress, engine=recipe.engine)
     if summary.stopped is None:
         for i, stage in enumerate(recipe.then, 1):
-            result = stage.run(command=command)
+            result = stage.run(command=f"synthkit {stage.label()}")
             if echo is not None:
                 echo(f"then {i}. {stage.label()}\n{result}")
     elif recipe.then and echo is not None:
