@@ -4,10 +4,16 @@ The index lives beside the first file (``OUT.view.sqlite``) and remembers the si
 modification time of every file it read: a later open with the same files reuses it at once;
 any change rebuilds it. The full record is not copied: each row keeps its file and byte
 offset, and the record page reads the line back from there.
+
+The build cuts the files into pieces of 8 MB at line ends; worker processes parse the pieces
+(``orjson``, only the fields the table needs), each into a small SQLite file of its rows, and
+this process copies each piece in file order with one ``INSERT ... SELECT`` (no Python object per
+row here), then builds the facet indexes (sorting on two threads) and the full-text index.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sqlite3
@@ -44,6 +50,16 @@ SNIPPET = 240
 
 _SCHEMA_VERSION = 1
 _CHUNK = 8 << 20  # bytes of JSONL one worker task parses
+
+#: The index's tables of rows: ``records`` (what the table page shows) and ``lines`` (where each record's line is).
+_TABLES = """
+create table records (
+    id text, status text, step text, reason text, verdicts text, teacher text, model text, template text,
+    generation integer, origin text, stratum text, prompt text, response text, detail text, file text
+);
+create table lines (rowid integer primary key, file integer not null, offset integer not null);
+"""
+_INSERT = f"insert into records values ({', '.join('?' * len(COLUMNS))})"
 
 
 @attrs.frozen
@@ -154,10 +170,11 @@ def _chunks(paths: Sequence[Path], size: int) -> list[tuple[int, str, int, int]]
     return pieces
 
 
-def _extract(piece: tuple[int, str, int, int], stratum_field: str) -> tuple[list[tuple[Any, ...]], list[tuple[int, int]], int, str | None]:
-    """Parse one piece: its rows, their (file, offset), its line count, and the first bad line's message, if any.
+def _extract(piece: tuple[int, str, int, int], stratum_field: str, folder: str) -> tuple[str | None, int, int, str | None]:
+    """Parse one piece into a SQLite file of its own rows in ``folder``.
 
-    Runs in the worker process (hot: once per line); a bad line's message carries the line number within the piece.
+    Runs in a worker process (hot: once per line). Returns the file (``None`` when the piece has
+    a bad line), its rows, the piece's line count (up to the bad line), and the bad line's message.
     """
     from synthkit.pipeline.summary import reason_key
 
@@ -168,24 +185,36 @@ def _extract(piece: tuple[int, str, int, int], stratum_field: str) -> tuple[list
     where: list[tuple[int, int]] = []
     with open(path, "rb") as fh:
         fh.seek(start)
-        data = fh.read(end - start)
+        lines = fh.read(end - start).split(b"\n")
+    if lines[-1] == b"":
+        lines.pop()
     offset = start
     lineno = 0
-    for raw in data.splitlines(keepends=True):
+    for raw in lines:
         lineno += 1
         here = offset
-        offset += len(raw)
+        offset += len(raw) + 1
         if not raw.strip():
             continue
         try:
             rec = _loads(raw)
         except (_DecodeError, ValueError) as exc:
-            return rows, where, lineno, f"not a JSON object ({exc}); fix or drop the line"
+            return None, 0, lineno, f"not a JSON object ({exc}); fix or drop the line"
         if type(rec) is not dict:
-            return rows, where, lineno, f"a record must be a JSON object, got {type(rec).__name__}"
+            return None, 0, lineno, f"a record must be a JSON object, got {type(rec).__name__}"
         rows.append(_row(rec, label, stratum_field, mask))
         where.append((file_no, here))
-    return rows, where, lineno, None
+    part = os.path.join(folder, f"{file_no}-{start}.sqlite")
+    db = sqlite3.connect(part, isolation_level=None)
+    try:
+        db.executescript(f"pragma journal_mode = off; pragma synchronous = off; {_TABLES}")
+        db.execute("begin")
+        db.executemany(_INSERT, rows)
+        db.executemany("insert into lines (file, offset) values (?, ?)", where)
+        db.execute("commit")
+    finally:
+        db.close()
+    return part, len(rows), lineno, None
 
 
 def _masker(reason_key: Callable[[str], str]) -> Callable[[str], str]:
@@ -203,16 +232,19 @@ def _masker(reason_key: Callable[[str], str]) -> Callable[[str], str]:
 
 
 def _pieces(
-    paths: Sequence[Path], stratum_field: str, workers: int
-) -> Iterator[tuple[tuple[int, str, int, int], tuple[list[tuple[Any, ...]], list[tuple[int, int]], int, str | None]]]:
+    paths: Sequence[Path], stratum_field: str, workers: int, folder: str
+) -> Iterator[tuple[tuple[int, str, int, int], tuple[str | None, int, int, str | None]]]:
     """Yield each piece with what :func:`_extract` made of it, in file order; ``workers`` processes parse ahead."""
     from functools import partial
 
     pieces = _chunks(paths, _CHUNK)
-    extract = partial(_extract, stratum_field=stratum_field)
+    extract = partial(_extract, stratum_field=stratum_field, folder=folder)
     if workers <= 0 or len(pieces) < 2:
         for piece in pieces:
-            yield piece, extract(piece)
+            result = extract(piece)
+            yield piece, result
+            if result[3] is not None:
+                return
         return
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
@@ -225,7 +257,6 @@ def _pieces(
         ahead = [pool.submit(extract, piece) for piece in pieces[: 2 * workers]]
         for i, piece in enumerate(pieces):
             result = ahead[i].result()
-            ahead[i] = None  # type: ignore[call-overload]  # let the piece's rows go once written
             if i + 2 * workers < len(pieces):
                 ahead.append(pool.submit(extract, pieces[i + 2 * workers]))
             yield piece, result
@@ -236,10 +267,10 @@ def _pieces(
 
 
 def _workers() -> int:
-    """Processes that parse while this one writes SQLite: one on Linux with two cores or more, else none."""
+    """Processes that parse: two on Linux with two cores or more (this one only copies their rows), else none."""
     if not sys.platform.startswith("linux"):  # fork is only safe (and the default) on Linux; elsewhere parse here
         return 0
-    return 1 if len(os.sched_getaffinity(0)) >= 2 else 0
+    return 2 if len(os.sched_getaffinity(0)) >= 2 else 0
 
 
 def build_index(
@@ -257,8 +288,8 @@ def build_index(
         path: the SQLite file (default :func:`index_path` of the first file).
         stratum_field: the record field holding the mixer stratum.
         progress: called with (bytes read, total bytes) as the files are read.
-        workers: processes that parse the lines while this one writes SQLite (default: one on a machine
-            of two cores or more, none on one core).
+        workers: processes that parse the lines, each piece into a SQLite file of its own that this
+            one copies in order (default: two on Linux with two cores or more, else none: parsed here).
 
     Raises:
         InputError: a file is missing, gzipped, or has a line that is not a JSON object (named by file and line).
@@ -293,30 +324,35 @@ def build_index(
             pragma threads = 2;
             create table meta (key text primary key, value text);
             create table files (file integer primary key, path text not null);
-            create table records (
-                id text, status text, step text, reason text, verdicts text, teacher text, model text, template text,
-                generation integer, origin text, stratum text, prompt text, response text, detail text, file text
-            );
-            create table lines (rowid integer primary key, file integer not null, offset integer not null);
             """
+            + _TABLES
         )
         db.execute("begin")
         for file_no, p in enumerate(paths):
             db.execute("insert into files values (?, ?)", (file_no, str(p.resolve())))
+        db.execute("commit")
         rowid = done = 0
         seen = [0] * len(paths)  # lines of each file before the current piece
-        insert = f"insert into records values ({', '.join('?' * len(COLUMNS))})"
-        for (file_no, name, start, end), (rows, where, count, error) in _pieces(paths, stratum_field, _workers() if workers is None else workers):
-            if error is not None:
-                msg = f"{name}:{seen[file_no] + count}: {error}"
-                raise InputError(msg)
-            seen[file_no] += count
-            db.executemany(insert, rows)
-            db.executemany("insert into lines (file, offset) values (?, ?)", where)
-            rowid += len(rows)
-            done += end - start
-            if progress is not None:
-                progress(done, total)
+        with tempfile.TemporaryDirectory(prefix=target.name, suffix=".parts", dir=target.parent) as folder, contextlib.closing(
+            _pieces(paths, stratum_field, _workers() if workers is None else workers, folder)
+        ) as parsed:
+            for (file_no, name, start, end), (part, rows, count, error) in parsed:
+                if error is not None:
+                    msg = f"{name}:{seen[file_no] + count}: {error}"
+                    raise InputError(msg)
+                seen[file_no] += count
+                db.execute("attach ? as piece", (part,))  # the piece's rows, copied by SQLite: no Python object per row
+                db.execute("begin")
+                db.execute("insert into records select * from piece.records order by rowid")
+                db.execute("insert into lines (file, offset) select file, offset from piece.lines order by rowid")
+                db.execute("commit")
+                db.execute("detach piece")
+                os.unlink(part)
+                rowid += rows
+                done += end - start
+                if progress is not None:
+                    progress(done, total)
+        db.execute("begin")
         if progress is not None:
             progress(total, total)
         for col in (*FACETS, "id"):
