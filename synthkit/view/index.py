@@ -8,7 +8,8 @@ offset, and the record page reads the line back from there.
 The build cuts the files into pieces of 8 MB at line ends; worker processes parse the pieces
 (``orjson``, only the fields the table needs), each into a small SQLite file of its rows, and
 this process copies each piece in file order with one ``INSERT ... SELECT`` (no Python object per
-row here), then builds the facet indexes (sorting on two threads) and the full-text index.
+row here) and adds it to the full-text index while the workers parse the next pieces, then
+builds the facet indexes (sorting on two threads).
 """
 
 from __future__ import annotations
@@ -334,6 +335,7 @@ def build_index(
         db.execute("begin")
         for file_no, p in enumerate(paths):
             db.execute("insert into files values (?, ?)", (file_no, str(p.resolve())))
+        db.execute("create virtual table records_fts using fts5 (prompt, response, content='records', content_rowid='rowid', detail=none)")
         db.execute("commit")
         rowid = done = 0
         seen = [0] * len(paths)  # lines of each file before the current piece
@@ -349,6 +351,7 @@ def build_index(
                 db.execute("begin")
                 db.execute(f"insert into records select {', '.join(COLUMNS)} from piece.piece order by rowid")
                 db.execute("insert into lines (file, offset) select file_no, offset from piece.piece order by rowid")
+                db.execute("insert into records_fts (rowid, prompt, response) select rowid, prompt, response from records where rowid > ?", (rowid,))
                 db.execute("commit")
                 db.execute("detach piece")
                 os.unlink(part)
@@ -361,8 +364,6 @@ def build_index(
             progress(total, total)
         for col in (*FACETS, "id"):
             db.execute(f"create index records_{col} on records ({col})")
-        db.execute("create virtual table records_fts using fts5 (prompt, response, content='records', content_rowid='rowid', detail=none)")
-        db.execute("insert into records_fts (records_fts) values ('rebuild')")
         db.execute("insert into meta values ('stamp', ?)", (stamp,))
         db.execute("commit")
     except BaseException:
