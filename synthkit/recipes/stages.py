@@ -60,9 +60,9 @@ class Stage:
         return str(self.options["output"])
 
     def label(self) -> str:
-        """One line for the plan: the command it is, as typed."""
-        rest = " ".join(f"--{k.replace('_', '-')} {_short(v)}" for k, v in self.options.items() if k != "output")
-        return f"{self.kind} {self.source} -o {self.output}" + (f" {rest}" if rest else "")
+        """The command line the stage is, without ``synthkit`` (the plan's line, and the lineage's command)."""
+        rest = [_flag(k, v) for k, v in self.options.items() if k != "output"]
+        return " ".join([self.kind, self.source, "-o", self.output, *rest])
 
     def run(self, *, command: str | None = None) -> Any:
         """Run the stage; return what its function returns (a summary that prints as the command's)."""
@@ -72,9 +72,23 @@ class Stage:
         return _function(self.kind)(self.source, **options)
 
 
-def _short(value: Any) -> str:
+def _flag(key: str, value: Any) -> str:
+    """``--key value`` as the command takes it: ``--keep all`` for ``None``, a built verifier as ``--verifier NAME -O k=v``."""
+    from synthkit._specs import spec_of
+
+    flag = f"--{key.replace('_', '-')}"
+    if key == "keep" and value is None:
+        return f"{flag} all"
+    spec = spec_of(value) if not isinstance(value, (str, int, float)) else None
+    if spec is not None:
+        return " ".join([flag, spec.name, *(f"-O {k}={_plain(v)}" for k, v in spec.plain_options().items())])
+    return f"{flag} {_plain(value)}"
+
+
+def _plain(value: Any) -> str:
+    """A value as a command line writes it: a part (a teacher, a verifier) by its name."""
     name = getattr(value, "name", None)
-    return str(name) if isinstance(name, str) and not isinstance(value, str) else str(value)
+    return name if isinstance(name, str) and not isinstance(value, str) else str(value)
 
 
 def stage(kind: str, source: str, /, **options: Any) -> Stage:

@@ -308,3 +308,18 @@ def test_a_stopped_run_leaves_its_stages_and_says_so(here):
         run_module.pipeline_of = real
     assert not pathlib.Path("e.jsonl").exists()
     assert told == ["the run stopped early, so the 1 stage(s) after it did not run; re-run the recipe to resume"]
+
+
+def test_a_stage_reads_as_the_command_it_is():
+    """A stage's label is the command line it equals: flags as the command spells them, a built verifier by name and -O options."""
+    from synthkit.errors import OptionError
+    from synthkit.plugins import resolve
+    from synthkit.recipes import stage
+
+    select = stage("select", "s.jsonl", output="k.jsonl", keep=None, too_easy="1", verifier=resolve("verifier", "math", field="response"))
+    assert select.label() == "select s.jsonl -o k.jsonl --keep all --too-easy 1.0 --verifier math -O field=response"
+    assert select.options["too_easy"] == 1.0  # converted as the CLI converts it
+    with pytest.raises(OptionError, match="needs an output"):
+        stage("export", "s.jsonl", format="openai")
+    with pytest.raises(OptionError, match="unknown option 'command' for stage 'pairs'"):
+        stage("pairs", "s.jsonl", output="p.jsonl", command="x")
