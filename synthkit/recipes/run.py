@@ -6,6 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from synthkit.generators.sampling import BestOfN
 from synthkit.pipeline.builder import Pipeline
 from synthkit.pipeline.engine import ProgressReporter
 from synthkit.pipeline.summary import Summary
@@ -61,6 +62,8 @@ def estimate_recipe(path: str | Path, *, echo: Callable[[str], Any] = print) -> 
     total: float | None = 0.0
     for i, (step, label) in enumerate(zip(recipe.steps, recipe.labels), 1):
         estimate = getattr(step, "estimate", None)
+        if estimate is None and isinstance(step, BestOfN) and not step.verifier.teachers():
+            estimate = getattr(step.step, "estimate", None)  # best-of-n with a free verifier costs what its samples cost
         teachers = step.teachers() if hasattr(step, "teachers") else ()
         if estimate is not None:
             est = estimate(recipe.source)

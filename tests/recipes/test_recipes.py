@@ -250,6 +250,11 @@ def test_generate_with_a_verifier_is_best_of_n_as_in_python_and_writes_back(here
     assert reasons <= {"passed, not kept", "failed math", "too easy"} and "failed math" in reasons
     text = sk.Pipeline.from_recipe("r.yaml").to_recipe()
     assert "- generate: procedural\n  n: 4\n  verifier: math\n  keep: 2\n  too_easy: 1.0\n" in text
+    from synthkit.recipes import estimate_recipe
+
+    told = []
+    estimate_recipe("r.yaml", echo=told.append)
+    assert "requests to send:   20" in "\n".join(told)  # estimated as its samples: the math verifier asks no model
     assert twin.to_recipe().split("steps:")[1] == text.split("steps:")[1]  # the Python-built BestOfN writes the same step
 
 
