@@ -8,6 +8,10 @@ rejects.jsonl with a ``final answer X != expected Y`` reason. Then, in the same 
 * first open: ``synthkit view out.jsonl --rejects rejects.jsonl --port 0 --no-browser`` as a subprocess,
   timed until the records page answers (index built from scratch), and its peak RSS;
 * later open: the same command again, timed until the first page answers (index reused);
+* the build alone, in this process: with its default workers and with ``workers=0`` (parsed where
+  SQLite is written), each timed and its CPU seconds counted (this process and its workers), a
+  figure the load of other jobs does not change much: what the second core buys, and what a quiet
+  machine would take;
 * pages of the running server: the first page, a page filtered by a reject reason (and its page 2),
   a selective search and one every record matches, a facet asked for,
   a record page, each the best of 3.
@@ -78,6 +82,12 @@ def open_viewer(out: Path, rejects: Path) -> tuple[subprocess.Popen, str, float]
     return proc, url, time.perf_counter() - t
 
 
+def cpu_seconds() -> float:
+    """User and system CPU seconds of this process and of its finished children (the index's workers)."""
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 def stop(proc: subprocess.Popen) -> int:
     """Stop the viewer; return its peak RSS in MB (from wait4)."""
     proc.terminate()
@@ -125,11 +135,23 @@ def main() -> None:
         proc, url, later = open_viewer(out, rejects)
         peak_later = stop(proc)
         index_mb = (out.with_name("out.view.sqlite")).stat().st_size / 2**20
+        from synthkit.view.index import build_index
+
+        builds = {}
+        for name, workers in (("default", None), ("one_core", 0)):
+            target = Path(d) / f"{name}.sqlite"
+            cpu, t = cpu_seconds(), time.perf_counter()
+            build_index([out, rejects], path=target, workers=workers)
+            builds[name] = (time.perf_counter() - t, cpu_seconds() - cpu)
+            target.unlink()
     result = {
         "records": args.records, "input_mb": round(size), "index_mb": round(index_mb),
         "json_read_s": round(baseline, 2), "first_open_s": round(first, 2),
         "index_rate_per_s": round(args.records / first), "first_open_over_json_read": round(first / baseline, 2),
-        "later_open_s": round(later, 2), "pages_s": {k: round(v, 3) for k, v in pages.items()},
+        "later_open_s": round(later, 2),
+        **{f"build_{k}_s": round(v[0], 2) for k, v in builds.items()},
+        **{f"build_{k}_cpu_s": round(v[1], 2) for k, v in builds.items()},
+        "build_one_core_rate_per_s": round(args.records / builds["one_core"][0]), "pages_s": {k: round(v, 3) for k, v in pages.items()},
         "peak_rss_mb_first_open": peak_first, "peak_rss_mb_later_open": peak_later,
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
         "load_before": [round(x, 2) for x in load], "load_after": [round(x, 2) for x in os.getloadavg()],

@@ -14,7 +14,7 @@ def add_commands(cli: click.Group) -> None:
     @click.option("--dry-run", is_flag=True, help="Print the plan and the cost estimate; send nothing.")
     @click.option("--max-failure-rate", default=0.1, show_default=True, type=click.FloatRange(0, 1), help="Exit 4 when more than this share of the records failed.")
     def run_command(recipe: str, dry_run: bool, max_failure_rate: float) -> None:
-        """Run the whole pipeline a recipe file describes: source, steps, mix, sink, rejects, engine, budget.
+        """Run the whole pipeline a recipe file describes: source, steps, mix, sink, rejects, engine, budget, then.
 
         Parts are named as on the other commands and their options are checked the same way;
         a mistake is reported as FILE:LINE:COLUMN with the fix, before anything runs. Relative
@@ -33,5 +33,5 @@ def add_commands(cli: click.Group) -> None:
         if dry_run:
             estimate_recipe(recipe, echo=click.echo)
             return
-        summary = run_recipe(recipe, progress=RunProgress(None), command=f"synthkit run {recipe}")
+        summary = run_recipe(recipe, progress=RunProgress(None), command=f"synthkit run {recipe}", echo=lambda text: click.echo(text, err=True))
         finish(summary, max_failure_rate=max_failure_rate)

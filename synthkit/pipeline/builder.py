@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -155,15 +155,17 @@ class Pipeline:
         sink: Sink = None,
         rejects: str | Path | None = None,
         engine: Engine | str = "local",
+        then: Sequence[Any] = (),
     ) -> str:
         """Return this pipeline as the text of a recipe file (and write it to ``path`` if given).
 
         Every part must have been built by name (``.verify("math")``, ``sk.get_teacher(...)``,
-        :func:`synthkit.recipes.generator`); API keys are never written.
+        :func:`synthkit.recipes.generator`); API keys are never written. ``then`` are the
+        file commands to run after it (:func:`synthkit.recipes.stage`), written as the recipe's ``then:``.
         """
         from synthkit.recipes.describe import describe_plan, recipe_text
 
-        text = recipe_text(describe_plan(self.plan(), sink=sink, rejects=rejects, engine=engine))
+        text = recipe_text(describe_plan(self.plan(), sink=sink, rejects=rejects, engine=engine, then=then))
         if path is not None:
             Path(path).write_text(text, encoding="utf-8")
         return text

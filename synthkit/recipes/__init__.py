@@ -3,6 +3,7 @@
 * :mod:`~synthkit.recipes.recipe`: :func:`read_recipe` reads and builds a recipe, every error at ``file:line:column``;
 * :mod:`~synthkit.recipes.describe`: :func:`describe_plan` writes a plan down as a recipe;
 * :mod:`~synthkit.recipes.parts`: the generator steps and sources a recipe names, :func:`generator` and :func:`source`;
+* :mod:`~synthkit.recipes.stages`: the file commands a recipe runs after its pipeline (``then:``), :func:`stage`;
 * :mod:`~synthkit.recipes.run`: :func:`run_recipe` and :func:`estimate_recipe`, what ``synthkit run`` calls.
 
 :meth:`synthkit.Pipeline.to_recipe` and :meth:`synthkit.Pipeline.from_recipe` are the same, on the builder.
@@ -15,8 +16,10 @@ from synthkit._lazy import exports
 __all__ = [
     "GENERATORS",
     "SOURCES",
+    "STAGES",
     "Recipe",
     "RecipeSource",
+    "Stage",
     "describe_plan",
     "estimate_recipe",
     "generator",
@@ -25,6 +28,7 @@ __all__ = [
     "recipe_text",
     "run_recipe",
     "source",
+    "stage",
 ]
 
 __getattr__, __dir__ = exports(
@@ -35,6 +39,9 @@ __getattr__, __dir__ = exports(
         "RecipeSource": "parts",
         "generator": "parts",
         "source": "parts",
+        "STAGES": "stages",
+        "Stage": "stages",
+        "stage": "stages",
         "Recipe": "recipe",
         "read_recipe": "recipe",
         "describe_plan": "describe",

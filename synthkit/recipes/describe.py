@@ -7,7 +7,7 @@ says. API keys are never written; a teacher reads its key from the environment a
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +16,7 @@ from synthkit.errors import RecipeError
 from synthkit.pipeline.plan import FilterStep, GeneratorStep, Plan, VerifyStep
 from synthkit.recipes._yaml import dump
 from synthkit.recipes.parts import RecipeSource
+from synthkit.recipes.stages import Stage
 from synthkit.records import Record
 
 __all__ = ["HEADER", "describe_plan", "recipe_text"]
@@ -80,7 +81,16 @@ class _Writer:
             head = None if teacher is None else (self.teacher(teacher, where) if not isinstance(teacher, str) else teacher)
             return {spec.name: head, **self.options(options, where)}
         from synthkit.generators.generate import Generate
+        from synthkit.generators.sampling import BestOfN
 
+        if type(gen) is BestOfN and type(gen.step) is Generate:  # best-of-n built in Python: generate with a verifier
+            out = self.generator(gen.step, where)
+            verifier = self.value(gen.verifier, f"{where}, verifier")
+            out["verifier"] = verifier["verifier"] if len(verifier) == 1 else verifier  # no options: its name alone
+            for key, default in (("keep", 1), ("by", "first"), ("too_easy", None), ("too_hard", None)):
+                if getattr(gen, key) != default:
+                    out[key] = getattr(gen, key)
+            return out
         if type(gen) is Generate:
             teacher, cache = gen.teacher, None
             inner = getattr(teacher, "teacher", None)
@@ -122,8 +132,10 @@ class _Writer:
         raise RecipeError(msg)
 
 
-def describe_plan(plan: Plan, *, sink: str | Path | None = None, rejects: str | Path | None = None, engine: Any = "local") -> dict[str, Any]:
-    """Return the recipe of ``plan`` (and of where its output goes) as plain values.
+def describe_plan(
+    plan: Plan, *, sink: str | Path | None = None, rejects: str | Path | None = None, engine: Any = "local", then: Sequence[Stage] = ()
+) -> dict[str, Any]:
+    """Return the recipe of ``plan`` (and of where its output goes, and the ``then`` stages after it) as plain values.
 
     Raises:
         RecipeError: a part was built in Python rather than by name, or the source is an
@@ -139,6 +151,7 @@ def describe_plan(plan: Plan, *, sink: str | Path | None = None, rejects: str | 
             steps.append({"verify" if k == "verifier" else k: v for k, v in w.part("verifier", step.verifier, where).items()})
         elif isinstance(step, FilterStep):
             steps += [{"filter" if k == "filter" else k: v for k, v in w.part("filter", f, where).items()} for f in step.filters]
+    stages = [{s.kind: s.source, **w.options(dict(s.options), f"then stage {i} ({s.kind})")} for i, s in enumerate(then, 1)]
     out: dict[str, Any] = {"source": w.source(plan.source)}
     for key, default in _DEFAULTS.items():
         value = getattr(plan, key)
@@ -166,6 +179,8 @@ def describe_plan(plan: Plan, *, sink: str | Path | None = None, rejects: str | 
     else:
         spec = w.part("engine", engine, "engine")
         out["engine"] = spec["engine"] if len(spec) == 1 else spec
+    if stages:
+        out["then"] = stages
     return out
 
 

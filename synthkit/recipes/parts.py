@@ -35,6 +35,10 @@ GENERATORS: dict[str, tuple[str, str]] = {
 #: Options of ``regenerate`` that are its own; the others build the ``generate`` step it repeats.
 _REGENERATE_OWN = ("verifier", "attempts", "feedback", "name")
 
+#: Options that make ``generate`` best-of-n (:class:`~synthkit.generators.sampling.BestOfN`, the CLI's
+#: ``generate -n N --keep K --verifier V``): its ``n`` samples of each record verified, ``keep`` of them kept.
+_BEST_OF_N = ("verifier", "keep", "by", "too_easy", "too_hard")
+
 
 def _load(module: str, attr: str) -> Any:
     return getattr(importlib.import_module(module), attr)
@@ -51,7 +55,10 @@ def generator(name: str, /, **options: Any) -> Any:
 
     ``regenerate`` takes the options of the ``generate`` step it repeats (``teacher``,
     ``template``, ``params``, ``n``, ``cache``) beside its own (``verifier``, ``attempts``,
-    ``feedback``). The step remembers what it was built from, so a pipeline holding it can be
+    ``feedback``). ``generate`` with a ``verifier`` is best-of-n, as ``synthkit generate -n N
+    --keep K --verifier V``: each record's ``n`` samples are verified and ``keep`` (default 1;
+    ``null``: every passing one) kept, the rest dropped with their reasons; ``by``,
+    ``too_easy`` and ``too_hard`` are :class:`~synthkit.generators.sampling.BestOfN`'s. The step remembers what it was built from, so a pipeline holding it can be
     written as a recipe.
 
     Raises:
@@ -72,6 +79,14 @@ def generator(name: str, /, **options: Any) -> Any:
             inner = inner_cls(**check_options(inner_cls, given, what="step 'regenerate'"))
             own = check_options(cls, {"generate": inner, **own}, what="step 'regenerate'")
             built = cls(**own)
+        elif name == "generate" and any(k in given for k in _BEST_OF_N):
+            own = {k: given.pop(k) for k in _BEST_OF_N if k in given}
+            if "verifier" not in own:
+                msg = f"option {next(iter(own))!r} of step 'generate' keeps samples by a verifier; add verifier: NAME (e.g. verifier: math)"
+                raise OptionError(msg)
+            inner = cls(**check_options(cls, given, what="step 'generate'"))
+            best = _load("synthkit.generators.sampling", "BestOfN")
+            built = best(inner, **check_options(best, own, what="step 'generate' (best-of-n)"))
         else:
             built = cls(**check_options(cls, given, what=f"step {name!r}"))
     except OptionError:

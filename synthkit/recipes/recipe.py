@@ -19,6 +19,7 @@ from synthkit.errors import OptionError, RecipeError, SynthkitError, UnknownName
 from synthkit.plugins import convert_option, get_plugins, option_names, resolve
 from synthkit.recipes._yaml import Doc, Path_, parse
 from synthkit.recipes.parts import GENERATORS, SOURCES, generator, source
+from synthkit.recipes.stages import STAGES, Stage, stage
 
 __all__ = ["SETTINGS", "TOP_KEYS", "Recipe", "read_recipe"]
 
@@ -26,7 +27,7 @@ __all__ = ["SETTINGS", "TOP_KEYS", "Recipe", "read_recipe"]
 SETTINGS: dict[str, type] = {"seed": int, "concurrency": int, "on_bad_line": str, "queue_size": int, "grace": float, "hold": int}
 
 #: Every top-level key of a recipe.
-TOP_KEYS = ("source", *SETTINGS, "teachers", "steps", "mix", "sink", "rejects", "engine", "budget")
+TOP_KEYS = ("source", *SETTINGS, "teachers", "steps", "mix", "sink", "rejects", "engine", "budget", "then")
 
 #: Step kinds besides the generator steps, and the kind of part each names.
 _CHECKS = {"verify": "verifier", "filter": "filter"}
@@ -50,6 +51,7 @@ class Recipe:
         rejects: the file for dropped and failed records (``None``: not written).
         engine: the built engine.
         budget: the run's budget in dollars, given to each paid teacher that sets none itself.
+        then: the file commands run after the pipeline, in order (:mod:`~synthkit.recipes.stages`).
     """
 
     path: str
@@ -62,6 +64,7 @@ class Recipe:
     rejects: str | None = None
     engine: Any = None
     budget: float | None = None
+    then: tuple[Stage, ...] = ()
 
     def describe(self) -> str:
         """The plan, as a dry run prints it."""
@@ -76,6 +79,9 @@ class Recipe:
             lines.append(f"  settings: {settings}")
         if self.budget is not None:
             lines.append(f"  budget: ${self.budget:g}")
+        if self.then:
+            lines.append("  then:")
+            lines += [f"    {i}. {s.label()}" for i, s in enumerate(self.then, 1)]
         return "\n".join(lines)
 
 
@@ -121,6 +127,9 @@ class _Builder:
         """Point an error from building a part at the option it names, or at the part's name."""
         text = str(exc)
         if isinstance(exc, UnknownNameError):
+            for key in options:  # a verifier or template an option names by a name that does not exist
+                if key in ("verifier", "template") and text.startswith(f"unknown {key} "):
+                    return self.fail((*path, key), text)
             return self.fail(name_path, text)
         for key in options:
             if text.startswith(f"unknown option {key!r}"):
@@ -268,6 +277,24 @@ class _Builder:
     def engine(self, value: Any, path: Path_) -> Any:
         return self.part("engine", value, path)
 
+    def stage(self, value: Any, path: Path_) -> Stage:
+        """A ``then:`` stage: ``{select|pairs|export: INPUT, output: PATH, option: value...}``."""
+        kinds = list(STAGES)
+        if not isinstance(value, dict) or not value:
+            raise self.fail(path, f"a stage is a mapping whose first key is one of {', '.join(kinds)} and names the file it reads, e.g. '- export: out.jsonl'")
+        kind, head = next(iter(value.items()))
+        if kind not in STAGES:
+            close = difflib.get_close_matches(str(kind), kinds, n=1, cutoff=0.5)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise self.fail((*path, kind), f"unknown stage {kind!r}{hint} stages: {', '.join(kinds)} (the stage's kind comes first)", key=True)
+        if not isinstance(head, str):
+            raise self.fail((*path, kind), f"'{kind}:' names the file the stage reads (the sink, or an earlier stage's output), e.g. '- {kind}: out.jsonl'")
+        options = self.options({k: v for k, v in value.items() if k != kind}, path)
+        try:
+            return stage(kind, head, **options)
+        except SynthkitError as exc:
+            raise self.located(exc, path, options, (*path, kind)) from None
+
 
 def read_recipe(path: str | Path, *, dry_run: bool = False) -> Recipe:
     """Read the recipe file ``path`` and build its parts.
@@ -343,6 +370,10 @@ def build_recipe(doc: Doc, *, dry_run: bool = False) -> Recipe:
         if top.get(key) is not None and not isinstance(top[key], str):
             raise b.fail((key,), f"{key} is a file path, got {top[key]!r}")
     engine = b.engine(top.get("engine", "local"), ("engine",))
+    then_value = top.get("then") or []
+    if not isinstance(then_value, list):
+        raise b.fail(("then",), "then is a list of stages, each on a line starting with '- ', e.g. '- export: out.jsonl'")
+    then = tuple(b.stage(item, ("then", i)) for i, item in enumerate(then_value))
     return Recipe(
         path=doc.file,
         source=src,
@@ -354,4 +385,5 @@ def build_recipe(doc: Doc, *, dry_run: bool = False) -> Recipe:
         rejects=top.get("rejects"),
         engine=engine,
         budget=b.budget,
+        then=then,
     )

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from synthkit.generators.sampling import BestOfN
 from synthkit.pipeline.builder import Pipeline
 from synthkit.pipeline.engine import ProgressReporter
 from synthkit.pipeline.summary import Summary
@@ -19,15 +20,33 @@ def pipeline_of(recipe: Recipe, *, command: str | None = None) -> Pipeline:
     return Pipeline.from_recipe(recipe, command=command)
 
 
-def run_recipe(path: str | Path, *, progress: ProgressReporter | None = None, command: str | None = None) -> Summary:
+def run_recipe(
+    path: str | Path,
+    *,
+    progress: ProgressReporter | None = None,
+    command: str | None = None,
+    echo: Callable[[str], Any] | None = None,
+) -> Summary:
     """Run the recipe file ``path`` to the end; return the run's :class:`~synthkit.pipeline.summary.Summary`.
 
     The sink, rejects file, engine and budget are the recipe's. Errors in the recipe raise
-    :class:`~synthkit.errors.RecipeError` (``file:line:column``) before anything runs.
+    :class:`~synthkit.errors.RecipeError` (``file:line:column``) before anything runs. When the
+    run finished (not stopped early), the recipe's ``then:`` stages run in order, each result
+    told to ``echo`` (a stopped run leaves them: re-run the recipe to resume, then they run). What a
+    stage writes names, in its lineage, the command the stage is (``synthkit select ...``).
     """
     recipe = read_recipe(path)
-    pipe = pipeline_of(recipe, command=command or f"synthkit run {path}")
-    return pipe.run(sink=recipe.sink, rejects=recipe.rejects, progress=progress, engine=recipe.engine)
+    command = command or f"synthkit run {path}"
+    pipe = pipeline_of(recipe, command=command)
+    summary = pipe.run(sink=recipe.sink, rejects=recipe.rejects, progress=progress, engine=recipe.engine)
+    if summary.stopped is None:
+        for i, stage in enumerate(recipe.then, 1):
+            result = stage.run(command=f"synthkit {stage.label()}")
+            if echo is not None:
+                echo(f"then {i}. {stage.label()}\n{result}")
+    elif recipe.then and echo is not None:
+        echo(f"the run stopped early, so the {len(recipe.then)} stage(s) after it did not run; re-run the recipe to resume")
+    return summary
 
 
 def estimate_recipe(path: str | Path, *, echo: Callable[[str], Any] = print) -> Recipe:
@@ -43,6 +62,8 @@ def estimate_recipe(path: str | Path, *, echo: Callable[[str], Any] = print) -> 
     total: float | None = 0.0
     for i, (step, label) in enumerate(zip(recipe.steps, recipe.labels), 1):
         estimate = getattr(step, "estimate", None)
+        if estimate is None and isinstance(step, BestOfN) and not step.verifier.teachers():
+            estimate = getattr(step.step, "estimate", None)  # best-of-n with a free verifier costs what its samples cost
         teachers = step.teachers() if hasattr(step, "teachers") else ()
         if estimate is not None:
             est = estimate(recipe.source)

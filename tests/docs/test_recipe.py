@@ -25,7 +25,7 @@ def test_recipe_samples_verifies_keeps_pairs_and_exports(tmp_path):
     assert len(samples) == 800 and len(rates) == 100
     assert len(kept) + len(not_kept) == 800 == 2 * len(pairs) + len(unpaired)
     assert sum(r["outcome"] == "kept" for r in rates) == len(kept)
-    assert rates[0]["outcome"] == "too hard"  # the wrong reference
+    assert {r["outcome"] for r in rates} >= {"kept", "too easy"}  # the prompts every sample solves teach nothing
     sft, dpo = read_jsonl(out / "sft.jsonl"), read_jsonl(out / "dpo.jsonl")
     assert len(sft) == len(kept) and len(dpo) == len(pairs)
     assert all(row["messages"][-1]["content"].startswith("<think>\n") for row in sft)

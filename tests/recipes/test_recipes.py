@@ -33,6 +33,16 @@ BAD = [
     ("source: in.jsonl\nsteps:\n  - verify: judge\n    teacher: {teacher: procedural, eror_rate: 0.1}\n", "4:36", "did you mean 'error_rate'?"),
     ("source: missing.jsonl\nsteps:\n  - verify: math\n", "1:9", "missing.jsonl does not exist"),
     ("steps:\n  - verify: math\n", "1:1", "has no 'source'"),
+    ("source: in.jsonl\nsteps:\n  - generate: procedural\n    n: 4\n    keep: 2\n", "5:11", "add verifier: NAME"),
+    ("source: in.jsonl\nsteps:\n  - generate: procedural\n    n: 4\n    verifier: mth\n", "5:15", "Did you mean 'math'?"),
+    ("source: in.jsonl\nsteps:\n  - generate: procedural\n    verifier: math\n    too_easy: always\n", "5:15", "takes a number, got 'always'"),
+    ("source: in.jsonl\nsteps:\n  - verify: math\nthen:\n  - selct: a.jsonl\n    output: b.jsonl\n", "5:5", "did you mean 'select'?"),
+    ("source: in.jsonl\nsteps:\n  - verify: math\nthen:\n  - select: a.jsonl\n    outptu: b.jsonl\n", "6:5", "did you mean 'output'?"),
+    ("source: in.jsonl\nsteps:\n  - verify: math\nthen:\n  - pairs: a.jsonl\n    output: b.jsonl\n    margin: big\n", "7:13", "takes a number, got 'big'"),
+    ("source: in.jsonl\nsteps:\n  - verify: math\nthen:\n  - export: a.jsonl\n    format: openai\n", "5:13", "needs an output"),
+    ("source: in.jsonl\nsteps:\n  - verify: math\nthen:\n  - export:\n    output: b.jsonl\n", "5:12", "names the file the stage reads"),
+    ("source: in.jsonl\nsteps:\n  - verify: math\nthen:\n  - select: a.jsonl\n    output: b.jsonl\n    verifier: {verifier: math, tolerence: 1}\n", "7:32", "unknown option 'tolerence' for verifier 'math'"),
+    ("source: in.jsonl\nsteps:\n  - verify: math\nthen: export\n", "4:7", "then is a list of stages"),
 ]
 
 
@@ -143,26 +153,50 @@ _FILTERS = st.sampled_from(
 )
 
 
+_BEST_OF_N = st.fixed_dictionaries(
+    {"n": st.integers(1, 8), "verifier": st.sampled_from(["math", "final-answer"])},
+    optional={"keep": st.one_of(st.none(), st.integers(1, 4)), "by": st.sampled_from(["first", "score"]), "too_easy": st.floats(0.5, 1.0), "too_hard": st.floats(0.0, 0.5)},
+)
+
+_STAGES = st.one_of(
+    st.tuples(st.just("select"), st.fixed_dictionaries({"output": st.just("kept.jsonl")}, optional={"verifier": st.just("math"), "keep": st.integers(1, 3), "too_easy": st.floats(0.5, 1.0), "rejects": st.just("not-kept.jsonl")})),
+    st.tuples(st.just("pairs"), st.fixed_dictionaries({"output": st.just("pairs.jsonl")}, optional={"verifier": st.just("math"), "by": st.sampled_from(["verdict", "score"]), "margin": st.floats(0, 1)})),
+    st.tuples(st.just("export"), st.fixed_dictionaries({"output": st.just("sft.jsonl")}, optional={"format": st.sampled_from(["openai", "sharegpt", "dpo"]), "reasoning": st.sampled_from(["think", "field", "drop"])})),
+)
+
+
 @st.composite
 def pipelines(draw):
     steps = []
     for name, opts in draw(st.lists(_FILTERS, min_size=1, max_size=4)):
         steps.append((name, {k: draw(v) for k, v in opts.items() if draw(st.booleans())}))
-    return draw(st.integers(0, 99)), draw(st.integers(1, 64)), steps
+    best_of_n = draw(st.one_of(st.none(), _BEST_OF_N))
+    then = draw(st.lists(_STAGES, max_size=3))
+    return draw(st.integers(0, 99)), draw(st.integers(1, 64)), steps, best_of_n, then
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(pipelines())
 def test_to_recipe_then_from_recipe_is_the_same_plan(here, spec):
-    """Property: for any chain of filters and options, from_recipe(to_recipe(p)) writes the same recipe as p."""
-    seed, concurrency, steps = spec
+    """Property: for any best-of-n generate step, chain of filters and then-stages, from_recipe(to_recipe(p)) writes the same recipe as p."""
+    from synthkit.recipes import read_recipe, stage
+
+    seed, concurrency, steps, best_of_n, then = spec
     pipe = sk.Pipeline("in.jsonl", seed=seed, concurrency=concurrency)
+    if best_of_n is not None:
+        pipe.step(generator("generate", teacher=sk.get_teacher("procedural"), **best_of_n))
     for name, opts in steps:
         pipe.filter(name, **opts)
-    text = pipe.to_recipe("p.yaml")
-    back = sk.Pipeline.from_recipe("p.yaml")
-    assert back.to_recipe() == text
-    assert [f.name for s in back.steps for f in s.filters] == [f.name for s in pipe.steps for f in s.filters]
+    stages = [stage(kind, "samples.jsonl", **opts) for kind, opts in then]
+    text = pipe.to_recipe("p.yaml", then=stages)
+    recipe = read_recipe("p.yaml")
+    back = sk.Pipeline.from_recipe(recipe)
+    assert back.to_recipe(then=recipe.then) == text
+    assert recipe.then == tuple(stages)
+    assert [f.name for s in back.steps if hasattr(s, "filters") for f in s.filters] == [f.name for s in pipe.steps if hasattr(s, "filters") for f in s.filters]
+    if best_of_n is not None:
+        made = back.steps[0].generator
+        assert (made.step.n, made.verifier.name, made.keep) == (best_of_n["n"], best_of_n["verifier"], best_of_n.get("keep", 1))
     assert back.plan().seed == seed and back.plan().concurrency == concurrency
 
 
@@ -185,3 +219,112 @@ def test_regenerate_and_mix_steps_run_and_write_back(here):
     text = sk.Pipeline.from_recipe("r.yaml").to_recipe(sink="mixed.jsonl")
     assert "- regenerate: procedural\n  verifier: final-answer\n  attempts: 2\n" in text
     assert "mixer: ratio" in text and "real: real.jsonl" in text
+
+
+def test_generate_with_a_verifier_is_best_of_n_as_in_python_and_writes_back(here):
+    """A generate step with n, verifier and keep keeps what BestOfN keeps, drops the rest with reasons, and round-trips."""
+    from synthkit.generators import Generate
+    from synthkit.generators.sampling import BestOfN
+
+    pathlib.Path("r.yaml").write_text(
+        "teachers:\n  t: {teacher: procedural, error_rate: 0.4}\nsource: {problems: {teacher: t, n: 20, seed: 2}}\n"
+        "steps:\n  - generate: t\n    n: 4\n    verifier: math\n    keep: 2\n    too_easy: 1.0\nsink: kept.jsonl\nrejects: dropped.jsonl\n"
+    )
+    summary = run_recipe("r.yaml")
+    teacher = sk.get_teacher("procedural", error_rate=0.4)
+    twin = sk.Pipeline(source("problems", teacher=teacher, n=20, seed=2)).step(BestOfN(Generate(teacher, n=4), "math", keep=2, too_easy=1.0))
+    twin_summary = twin.run(sink="twin.jsonl", rejects="twin.rejects.jsonl")
+
+    def lines(path):
+        out = []
+        for line in pathlib.Path(path).read_text().splitlines():
+            rec = json.loads(line)
+            rec["lineage"].pop("commands", None)
+            out.append(rec)
+        return out
+
+    assert lines("kept.jsonl") == lines("twin.jsonl") and lines("dropped.jsonl") == lines("twin.rejects.jsonl")
+    assert summary.kept == twin_summary.kept > 0 and summary.n_dropped == twin_summary.n_dropped > 0
+    assert summary.kept + summary.n_dropped == 80  # every sample kept or dropped with its reason
+    reasons = {json.loads(line)["reject"]["reason"].split(":")[0] for line in pathlib.Path("dropped.jsonl").read_text().splitlines()}
+    assert reasons <= {"passed, not kept", "failed math", "too easy"} and "failed math" in reasons
+    text = sk.Pipeline.from_recipe("r.yaml").to_recipe()
+    assert "- generate: procedural\n  n: 4\n  verifier: math\n  keep: 2\n  too_easy: 1.0\n" in text
+    from synthkit.recipes import estimate_recipe
+
+    told = []
+    estimate_recipe("r.yaml", echo=told.append)
+    assert "requests to send:   20" in "\n".join(told)  # estimated as its samples: the math verifier asks no model
+    assert twin.to_recipe().split("steps:")[1] == text.split("steps:")[1]  # the Python-built BestOfN writes the same step
+
+
+def test_then_stages_run_after_the_pipeline_and_not_after_a_stopped_run(here):
+    """Stages run in order on the files before them; the CLI prints each result; a dry run lists them and writes nothing."""
+    pathlib.Path("r.yaml").write_text(
+        "teachers:\n  t: {teacher: procedural, error_rate: 0.4}\nsource: {problems: {teacher: t, n: 10, seed: 4}}\n"
+        "steps:\n  - generate: t\n    n: 4\nsink: samples.jsonl\n"
+        "then:\n  - pairs: samples.jsonl\n    output: pairs.jsonl\n    verifier: {verifier: math}\n"
+        "  - export: pairs.jsonl\n    output: dpo.jsonl\n    format: dpo\n"
+    )
+    dry = subprocess.run([sys.executable, "-m", "synthkit", "run", "r.yaml", "--dry-run"], capture_output=True, text=True, env=os.environ, check=False)
+    assert dry.returncode == 0, dry.stderr
+    assert "then:\n    1. pairs samples.jsonl -o pairs.jsonl --verifier math\n    2. export pairs.jsonl -o dpo.jsonl --format dpo\n" in dry.stdout
+    assert not pathlib.Path("samples.jsonl").exists()
+    proc = subprocess.run([sys.executable, "-m", "synthkit", "run", "r.yaml"], capture_output=True, text=True, env=os.environ, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert "then 1. pairs samples.jsonl" in proc.stderr and "then 2. export pairs.jsonl" in proc.stderr
+    pairs = pathlib.Path("pairs.jsonl").read_text().splitlines()
+    dpo = [json.loads(line) for line in pathlib.Path("dpo.jsonl").read_text().splitlines()]
+    assert len(dpo) == len(pairs) > 0 and {"prompt", "chosen", "rejected"} <= set(dpo[0])
+    # the samples' lineage names the run, the pair's adds the command the stage is
+    assert json.loads(pairs[0])["lineage"]["commands"][-2:] == ["synthkit run r.yaml", "synthkit pairs samples.jsonl -o pairs.jsonl --verifier math"]
+
+
+def test_a_stopped_run_leaves_its_stages_and_says_so(here):
+    """A run that stops early (here: the budget) does not run its stages, and says how to resume."""
+    from synthkit.recipes.recipe import read_recipe
+    from synthkit.recipes.run import run_recipe as run
+
+    pathlib.Path("r.yaml").write_text(
+        "source: in.jsonl\nsteps:\n  - generate: procedural\nsink: s.jsonl\nthen:\n  - export: s.jsonl\n    output: e.jsonl\n"
+    )
+    assert [s.kind for s in read_recipe("r.yaml").then] == ["export"]
+    told = []
+    import synthkit.recipes.run as run_module
+
+    real = run_module.pipeline_of
+
+    def stopping(recipe, *, command=None):
+        pipe = real(recipe, command=command)
+        original = pipe.run
+
+        def run_and_stop(**kw):
+            summary = original(**kw)
+            summary.stopped, summary.stopped_by = "budget of $0 reached", "BudgetExceeded"
+            return summary
+
+        pipe.run = run_and_stop
+        return pipe
+
+    run_module.pipeline_of = stopping
+    try:
+        run("r.yaml", echo=told.append)
+    finally:
+        run_module.pipeline_of = real
+    assert not pathlib.Path("e.jsonl").exists()
+    assert told == ["the run stopped early, so the 1 stage(s) after it did not run; re-run the recipe to resume"]
+
+
+def test_a_stage_reads_as_the_command_it_is():
+    """A stage's label is the command line it equals: flags as the command spells them, a built verifier by name and -O options."""
+    from synthkit.errors import OptionError
+    from synthkit.plugins import resolve
+    from synthkit.recipes import stage
+
+    select = stage("select", "s.jsonl", output="k.jsonl", keep=None, too_easy="1", verifier=resolve("verifier", "math", field="response"))
+    assert select.label() == "select s.jsonl -o k.jsonl --keep all --too-easy 1.0 --verifier math -O field=response"
+    assert select.options["too_easy"] == 1.0  # converted as the CLI converts it
+    with pytest.raises(OptionError, match="needs an output"):
+        stage("export", "s.jsonl", format="openai")
+    with pytest.raises(OptionError, match="unknown option 'command' for stage 'pairs'"):
+        stage("pairs", "s.jsonl", output="p.jsonl", command="x")

@@ -77,3 +77,32 @@ def test_record_page_serves_odd_ids_and_says_when_one_is_missing(tmp_path):
     assert 'class="sk-text sk-chosen">good<' in html and 'class="sk-text sk-rejected">bad<' in html
     assert 'class="sk-text sk-reasoning">because<' in html
     assert missing.status_code == 404 and "No record" in missing.text
+
+
+def test_parsing_in_a_worker_keeps_every_line_in_order_and_names_a_bad_line(tmp_path, monkeypatch):
+    """Pieces parsed in a worker process give the same rows, in file order, as parsing here; a bad line keeps its number."""
+    import synthkit.view.index as index_module
+
+    monkeypatch.setattr(index_module, "_CHUNK", 200)  # many pieces, so the order across pieces counts
+    out = tmp_path / "out.jsonl"
+    rej = tmp_path / "rejects.jsonl"
+    out.write_text("".join(json.dumps({"id": f"k{i}", "prompt": f"task {i}", "response": "x" * (i % 7)}) + "\n" + ("\n" if i % 5 == 0 else "") for i in range(60)))
+    rej.write_text("".join(json.dumps({"id": f"r{i}", "reject": {"status": "dropped", "step": "math", "reason": f"final answer {i} != expected 3"}}) + "\n" for i in range(30)))
+
+    def rows(workers):
+        index = build_index([out, rej], path=tmp_path / f"w{workers}.sqlite", workers=workers)
+        db = sqlite3.connect(index.path)
+        got = db.execute("select r.rowid, r.id, r.reason, l.file, l.offset from records r join lines l on l.rowid = r.rowid order by r.rowid").fetchall()
+        assert [read_line(db, rowid)["id"] for rowid, *_ in got] == [g[1] for g in got]
+        db.close()
+        return index.rows, got
+
+    serial = rows(0)
+    assert rows(1) == serial and rows(2) == serial
+    assert serial[0] == 90 and [g[1] for g in serial[1]] == [f"k{i}" for i in range(60)] + [f"r{i}" for i in range(30)]
+    with open(rej, "a") as fh:
+        fh.write("[1, 2]\n")
+    with pytest.raises(InputError, match=r"rejects.jsonl:31: a record must be a JSON object, got list"):
+        build_index([out, rej], path=tmp_path / "bad.sqlite", workers=2)
+    assert not (tmp_path / "bad.sqlite").exists()
+    assert not list(tmp_path.glob("*.parts")) and not list(tmp_path.glob("*.tmp"))  # no piece left behind
