@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 import time
 from collections.abc import Iterator
@@ -18,6 +19,14 @@ from synthkit.records import Record, content_id
 __all__ = ["BadLine", "decode_line", "iter_records", "JsonlWriter", "OnBadLine", "stop_error"]
 
 OnBadLine = Literal["stop", "skip"]
+
+try:  # orjson (the ``test`` and ``view`` extras) parses a line about three times as fast; the standard library reads the same values
+    from orjson import loads as _fast_loads
+except ImportError:  # pragma: no cover - without orjson every line takes the standard library's path
+    _fast_loads = None
+
+# orjson reads an integer beyond 64 bits as a float; a line with a digit run that long takes the standard library's path
+_LONG_NUMBER = re.compile(rb"\d{20}")
 
 
 @attrs.frozen
@@ -87,6 +96,18 @@ def decode_line(raw: bytes, lineno: int, path: str) -> Record | BadLine | None:
     """
     if not raw.strip():
         return None
+    if _fast_loads is not None and not _LONG_NUMBER.search(raw):
+        try:
+            obj = _fast_loads(raw)
+        except ValueError:
+            pass  # the standard library's reading below names what is wrong (or reads what orjson refuses: NaN, lone surrogates)
+        else:
+            if type(obj) is dict and obj.get("id") is None:
+                obj["id"] = content_id([lineno, obj])
+            try:
+                return Record.from_dict(obj)
+            except (InputError, TypeError, ValueError):
+                pass
     try:
         line = raw.decode("utf-8")
     except UnicodeDecodeError as exc:

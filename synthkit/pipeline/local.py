@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import gc
 import os
 import pickle
 import signal
@@ -83,7 +84,26 @@ class LocalEngine(Engine):
     ) -> Summary:
         """Run ``plan`` to the end in the running loop; see :meth:`Engine.run`."""
         ledger = RunLedger(plan, sink, rejects=rejects, progress=progress)
-        return await _Run(plan, ledger).go()
+        with _few_collections():
+            return await _Run(plan, ledger).go()
+
+
+@contextlib.contextmanager
+def _few_collections() -> Any:
+    """Collect cyclic garbage less often while a run lasts (it makes and drops objects per record, few of them cycles).
+
+    The objects alive at the start (modules, plugins) are frozen out of the collector's
+    scans and the young generation is collected every 50,000 allocations instead of 700;
+    both are undone at the end.
+    """
+    before = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(50000, *before[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
+        gc.unfreeze()
 
 
 class _Spill:
