@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import operator
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
@@ -141,9 +142,8 @@ class Lineage:
     def _json(self) -> dict[str, Any]:
         """The JSON form with frozen values inside (``json.dumps`` writes them as dicts and lists)."""
         d: dict[str, Any] = {}
-        for name in _LINEAGE_FIELDS:
-            v = getattr(self, name)
-            if v is None or (not v and isinstance(v, (tuple, Mapping))):
+        for name, v in zip(_LINEAGE_FIELDS, _LINEAGE_VALUES(self)):
+            if v is None or (not v and (type(v) in _EMPTIES or isinstance(v, (tuple, Mapping)))):
                 continue
             d[name] = [x.to_dict() for x in v] if name == "verdicts" else v
         d.setdefault("origin", self.origin)
@@ -159,6 +159,8 @@ class Lineage:
 
 
 _LINEAGE_FIELDS = tuple(a.name for a in attrs.fields(Lineage))
+_LINEAGE_VALUES = operator.attrgetter(*_LINEAGE_FIELDS)  # all the fields' values at once, in their order
+_EMPTIES = frozenset((tuple, FrozenDict))  # the types of the fields left out of the JSON when empty (checked first: cheap)
 _NO_LINEAGE = Lineage()  # a record read from plain JSON shares this one (a frozen value)
 
 
@@ -200,7 +202,7 @@ class Record:
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Record:
         """Read a record from its JSON form (or from any plain JSON object)."""
-        if not isinstance(d, Mapping):
+        if type(d) is not dict and not isinstance(d, Mapping):
             msg = f"a record must be a JSON object, got {type(d).__name__}"
             raise InputError(msg)
         data = {k: v for k, v in d.items() if k not in RESERVED_KEYS}

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import sys
 import time
 from collections.abc import Iterator
@@ -25,8 +24,24 @@ try:  # orjson (the ``test`` and ``view`` extras) parses a line about three time
 except ImportError:  # pragma: no cover - without orjson every line takes the standard library's path
     _fast_loads = None
 
-# orjson reads an integer beyond 64 bits as a float; a line with a digit run that long takes the standard library's path
-_LONG_NUMBER = re.compile(rb"\d{20}")
+
+
+def _has_float(value: Any) -> bool:
+    """Whether a parsed value holds a float anywhere: orjson reads an integer beyond 64 bits as one, so such a line is read again by the standard library."""
+    t = type(value)
+    if t is float:
+        return True
+    if t is dict:
+        value = value.values()
+    elif t is not list:
+        return False
+    for v in value:
+        tv = type(v)
+        if tv is str or tv is int or tv is bool or v is None:
+            continue
+        if tv is float or _has_float(v):
+            return True
+    return False
 
 
 @attrs.frozen
@@ -96,12 +111,12 @@ def decode_line(raw: bytes, lineno: int, path: str) -> Record | BadLine | None:
     """
     if not raw.strip():
         return None
-    if _fast_loads is not None and not _LONG_NUMBER.search(raw):
+    if _fast_loads is not None:
         try:
             obj = _fast_loads(raw)
         except ValueError:
-            pass  # the standard library's reading below names what is wrong (or reads what orjson refuses: NaN, lone surrogates)
-        else:
+            obj = None  # the standard library's reading below names what is wrong (or reads what orjson refuses: NaN, lone surrogates)
+        if obj is not None and not _has_float(obj):
             if type(obj) is dict and obj.get("id") is None:
                 obj["id"] = content_id([lineno, obj])
             try:
