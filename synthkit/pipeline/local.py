@@ -44,7 +44,7 @@ __all__ = ["LocalEngine"]
 
 _END = object()
 _SKIPPED = object()  # a record not started because the run is stopping
-_FILTER_BATCH = 256
+_FILTER_BATCH = 256  # records a filter step checks at once (when they are there), unless its filters ask for more
 _WINDOW = 25  # a step reads ahead at most this many times ``plan.hold`` records of the oldest in flight
 
 
@@ -330,9 +330,15 @@ class _Run:
 
     async def _filter_stage(self, step: FilterStep, inq: asyncio.Queue[Any], outq: asyncio.Queue[Any]) -> None:
         done = False
+        wanted = [f.batch_size for f in step.filters if f.batch_size]
+        limit = min(wanted) if wanted else _FILTER_BATCH
         while not done:
             batch = [await inq.get()]
-            while not inq.empty() and len(batch) < _FILTER_BATCH:
+            while len(batch) < limit and batch[-1] is not _END:
+                if inq.empty():
+                    await asyncio.sleep(0)  # let the step before refill the queue; a slow one is not waited for
+                    if inq.empty():
+                        break
                 batch.append(inq.get_nowait())
             if batch[-1] is _END:
                 batch.pop()
