@@ -25,7 +25,6 @@ except ImportError:  # pragma: no cover - without orjson every line takes the st
     _fast_loads = None
 
 
-
 def _has_float(value: Any) -> bool:
     """Whether a parsed value holds a float anywhere: orjson reads an integer beyond 64 bits as one, so such a line is read again by the standard library."""
     t = type(value)
