@@ -100,3 +100,33 @@ def test_filter_step_batches_up_to_what_its_filters_ask(tmp_path, asked):
     assert max(filt.sizes) <= limit
     assert max(filt.sizes) > 256 if asked else True  # read from a file, the records are there: batches fill up
     assert [json.loads(x)["id"] for x in out.read_text().splitlines()] == [f"r{i}" for i in range(3000)]
+
+
+class _DropOdd(_Sizes):
+    """Drops the records with an odd number; notes batch sizes."""
+
+    name = "drop-odd"
+
+    def check(self, record):
+        return sk.Verdict(self.name, int(record.id[1:]) % 2 == 0, "odd")
+
+
+class _Yes(sk.Verifier):
+    name = "yes"
+
+    async def verify(self, record):
+        return sk.Verdict(self.name, True)
+
+
+def test_filter_blocks_reach_every_kind_of_next_stage(tmp_path):
+    """A filter step hands blocks on, to a verify step and to the writer; kept, rejects and order as one a record."""
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(json.dumps({"id": f"r{i}", "text": f"text {i}"}) + "\n" for i in range(5000)))
+    big, small = _DropOdd(4096), _Sizes(100)
+    out, rej = tmp_path / "out.jsonl", tmp_path / "rej.jsonl"
+    summary = sk.Pipeline(src).filter(big).verify(_Yes()).filter(small).run(out, rejects=rej)
+    assert (summary.kept, sum(summary.dropped.values())) == (2500, 2500)
+    assert max(big.sizes) > 256 and max(small.sizes) <= 100 and sum(small.sizes) == 2500
+    kept = [json.loads(x) for x in out.read_text().splitlines()]
+    assert [r["id"] for r in kept] == [f"r{i}" for i in range(0, 5000, 2)]
+    assert [json.loads(x)["id"] for x in rej.read_text().splitlines()] == [f"r{i}" for i in range(1, 5000, 2)]
