@@ -24,6 +24,7 @@ process, and their CPU time. Output files are compared with the local engine's b
     .venv/bin/python bench/ray_engine.py                            # 2,000,000 records, 1/2/4 workers
     .venv/bin/python bench/ray_engine.py --records 100000 --workers 2 --json --out ray.json
     .venv/bin/python bench/ray_engine.py --records 2000000 --workers 2 --markdown   # the docs table, in one run
+    .venv/bin/python bench/ray_engine.py --records 2000000 --jobs near --markdown   # only local near dedup against bare rensa
 """
 
 from __future__ import annotations
@@ -232,7 +233,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--records", type=int, default=2_000_000)
     ap.add_argument("--workers", default="1,2,4", help="comma-separated num_cpus of the local Ray")
-    ap.add_argument("--jobs", default="near,dedup,filters")
+    ap.add_argument("--jobs", default="near,dedup,filters", help="comma-separated: near (local against bare rensa only), dedup, filters")
     ap.add_argument("--block-size", type=int, default=5000)
     ap.add_argument("--words", default="40,80", help="words per new text: LOW,HIGH (150,190 makes records of about 1 KB)")
     ap.add_argument("--json", action="store_true", help="print the results as JSON")
