@@ -9,8 +9,12 @@ changed (a near duplicate). Then runs, as subprocesses on the same file, in the 
   baseline) and on ``--engine ray`` with a new local Ray of 1, 2 and 4 CPUs (``num_cpus``: that
   many tasks at once; Ray's own processes come on top);
 * the same ray command on 1,000 records, whose time is Ray's start and stop;
-* ``synthkit dedup IN -o OUT --rejects R --near 0.7`` on the local engine against the bare rensa
-  script of ``bench/dedup.py`` (job ``near``, no ray).
+* ``synthkit dedup IN -o OUT --near 0.7`` on the local engine against the bare rensa script of
+  ``bench/dedup.py`` (job ``near``, no ray; no rejects file, as the bare script writes only what it keeps).
+
+One invocation prints the whole table (``--markdown``: as docs/benchmarks.md has it), every
+figure also as a ratio to the bare rensa script of the same run, with the load average at the
+start and the end.
 
 While a command runs, its process tree is sampled every 0.2 s from ``/proc``: the peak resident
 memory (``VmHWM``, which counts the pages of Ray's shared object store a process touched) and the
@@ -19,6 +23,8 @@ process, and their CPU time. Output files are compared with the local engine's b
 
     .venv/bin/python bench/ray_engine.py                            # 2,000,000 records, 1/2/4 workers
     .venv/bin/python bench/ray_engine.py --records 100000 --workers 2 --json --out ray.json
+    .venv/bin/python bench/ray_engine.py --records 2000000 --workers 2 --markdown   # the docs table, in one run
+    .venv/bin/python bench/ray_engine.py --records 2000000 --jobs near --markdown   # only local near dedup against bare rensa
 """
 
 from __future__ import annotations
@@ -194,14 +200,44 @@ JOBS = {
 }
 
 
+def markdown(report: dict) -> str:
+    """The table of docs/benchmarks.md: one row per run, times also as ratios to the bare rensa script's."""
+    base = next((r for r in report["runs"] if r["engine"] == "bare rensa script"), None)
+    head = (
+        "| job | engine | wall s | × bare rensa (wall) | CPU s (all processes) | × bare rensa (CPU) | CPU s: driver | CPU s: task workers "
+        "| CPU s: routers + shards | driver peak RSS (private) | each task worker | routers | shards | same bytes as local |"
+    )
+    lines = [head, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---|---|"]
+    for r in report["runs"]:
+        tasks = [w for w in r["workers"] if "Router" not in w["role"] and "Shard" not in w["role"]]
+        routers = [w for w in r["workers"] if "Router" in w["role"]]
+        shards = [w for w in r["workers"] if "Shard" in w["role"]]
+        cpu = r["driver_cpu_s"] + sum(w["cpu_s"] for w in r["workers"])
+        ratio = lambda b, x: f"{b / x:.2f}" if base is not None and x else ""  # noqa: E731
+        base_cpu = base["driver_cpu_s"] if base is not None else 0
+        mem = lambda ws: "; ".join(f"{w['peak_rss_mb']:,.0f} MB ({w['peak_private_mb']:,.0f})" for w in ws)  # noqa: E731
+        lines.append(
+            f"| {r['job']} | {r['engine']} | {r['wall_s']:,.1f} | {ratio(base['wall_s'] if base else 0, r['wall_s'])} | {cpu:,.1f} "
+            f"| {ratio(base_cpu, cpu)} | {r['driver_cpu_s']:,.1f} | {sum(w['cpu_s'] for w in tasks):,.1f} "
+            f"| {sum(w['cpu_s'] for w in routers + shards):,.1f} | {r['driver_peak_rss_mb']:,.0f} MB ({r['driver_peak_private_mb']:,.0f}) "
+            f"| {mem(tasks)} | {mem(routers)} | {mem(shards)} | {'yes' if r.get('same_output') else 'no' if 'same_output' in r else ''} |"
+        )
+    return "\n".join(lines)
+
+
+def load_average() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--records", type=int, default=2_000_000)
     ap.add_argument("--workers", default="1,2,4", help="comma-separated num_cpus of the local Ray")
-    ap.add_argument("--jobs", default="filters,dedup,near")
+    ap.add_argument("--jobs", default="near,dedup,filters", help="comma-separated: near (local against bare rensa only), dedup, filters")
     ap.add_argument("--block-size", type=int, default=5000)
     ap.add_argument("--words", default="40,80", help="words per new text: LOW,HIGH (150,190 makes records of about 1 KB)")
     ap.add_argument("--json", action="store_true", help="print the results as JSON")
+    ap.add_argument("--markdown", action="store_true", help="print the results as the table of docs/benchmarks.md")
     ap.add_argument("--out", type=Path, help="also write the results as JSON to this file after every run (a stopped run keeps its figures)")
     args = ap.parse_args()
     workers = [int(w) for w in args.workers.split(",")]
@@ -216,6 +252,8 @@ def main() -> None:
         "records": args.records,
         "input_mb": round(src.stat().st_size / 2**20, 1),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, {round(os.sysconf('SC_PHYS_PAGES') * PAGE / 2**30)} GB, Python {platform.python_version()}",
+        "started": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "load_average_start": load_average(),
         "runs": [],
     }
     def save() -> None:
@@ -225,8 +263,9 @@ def main() -> None:
     for job in args.jobs.split(","):
         base = JOBS[job]
         out, rej = tmp / f"{job}.local.jsonl", tmp / f"{job}.local.rej.jsonl"
-        local = measure([SYNTHKIT, base[0], str(src), "-o", str(out), "--rejects", str(rej), *base[1:]], env)
-        local_sha = (sha(out), sha(rej))
+        rejects = [] if job == "near" else ["--rejects", str(rej)]  # the bare rensa script writes no rejects either
+        local = measure([SYNTHKIT, base[0], str(src), "-o", str(out), *rejects, *base[1:]], env)
+        local_sha = (sha(out), sha(rej)) if rejects else None
         report["runs"].append({"job": job, "engine": "local", "kept": sum(1 for _ in out.open()), **local})
         save()
         print(json.dumps({"job": job, "engine": "local", "wall_s": local["wall_s"], "driver_cpu_s": local["driver_cpu_s"], "driver_peak_rss_mb": local["driver_peak_rss_mb"]}), file=sys.stderr, flush=True)
@@ -239,7 +278,6 @@ def main() -> None:
             save()
             print(json.dumps({"job": job, "engine": "bare rensa script", "wall_s": bare["wall_s"], "driver_cpu_s": bare["driver_cpu_s"], "driver_peak_rss_mb": bare["driver_peak_rss_mb"], "kept": kept}), file=sys.stderr, flush=True)
             out.unlink()
-            rej.unlink()
             continue
         for w in workers:
             opts = ["--engine", "ray", "--engine-option", f"num_cpus={w}", "--engine-option", f"block_size={args.block_size}"]
@@ -256,6 +294,14 @@ def main() -> None:
         out.unlink()
         rej.unlink()
     shutil.rmtree(tmp, ignore_errors=True)
+    report["ended"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    report["load_average_end"] = load_average()
+    save()
+    if args.markdown:
+        print(f"{args.records:,} records ({report['input_mb']} MB); {report['machine']}; {report['started']} to {report['ended']}, "
+              f"load average (1, 5, 15 min) {report['load_average_start']} at the start, {report['load_average_end']} at the end\n")
+        print(markdown(report))
+        return
     if args.json:
         print(json.dumps(report, indent=2))
         return

@@ -234,10 +234,14 @@ class Filter(abc.ABC):
             index, a growing novelty pool). An engine that runs filters in parallel
             (``ray``) runs a stateful filter in one place, over the records in input
             order; a stateless one anywhere.
+        batch_size: how many records :meth:`check_batch` is best given at once, for a
+            vectorised check whose cost per call is high (dedup); ``None`` (the default) leaves
+            it to the engine (the local engine gives up to 256).
     """
 
     name: str = "filter"
     stateful: ClassVar[bool] = False
+    batch_size: ClassVar[int | None] = None
 
     @abc.abstractmethod
     def check(self, record: Record) -> Verdict:

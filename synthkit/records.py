@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import operator
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
@@ -141,9 +142,8 @@ class Lineage:
     def _json(self) -> dict[str, Any]:
         """The JSON form with frozen values inside (``json.dumps`` writes them as dicts and lists)."""
         d: dict[str, Any] = {}
-        for name in _LINEAGE_FIELDS:
-            v = getattr(self, name)
-            if v is None or (not v and isinstance(v, (tuple, Mapping))):
+        for name, v in zip(_LINEAGE_FIELDS, _LINEAGE_VALUES(self)):
+            if v is None or (not v and (type(v) in _EMPTIES or isinstance(v, (tuple, Mapping)))):
                 continue
             d[name] = [x.to_dict() for x in v] if name == "verdicts" else v
         d.setdefault("origin", self.origin)
@@ -159,6 +159,8 @@ class Lineage:
 
 
 _LINEAGE_FIELDS = tuple(a.name for a in attrs.fields(Lineage))
+_LINEAGE_VALUES = operator.attrgetter(*_LINEAGE_FIELDS)  # all the fields' values at once, in their order
+_EMPTIES = frozenset((tuple, FrozenDict))  # the types of the fields left out of the JSON when empty (checked first: cheap)
 _NO_LINEAGE = Lineage()  # a record read from plain JSON shares this one (a frozen value)
 
 
@@ -200,10 +202,13 @@ class Record:
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Record:
         """Read a record from its JSON form (or from any plain JSON object)."""
-        if not isinstance(d, Mapping):
+        if type(d) is not dict and not isinstance(d, Mapping):
             msg = f"a record must be a JSON object, got {type(d).__name__}"
             raise InputError(msg)
         data = {k: v for k, v in d.items() if k not in RESERVED_KEYS}
+        rid = d.get("id")
+        if cls is Record and type(rid) is str and len(data) + 1 == len(d):  # the common case: plain fields and an id
+            return _plain(rid, data)
         lineage = d.get("lineage")
         if lineage is not None and not isinstance(lineage, Mapping):
             msg = f"'lineage' must be an object, got {type(lineage).__name__}"
@@ -212,7 +217,6 @@ class Record:
             if d.get(key) is not None and not isinstance(d[key], str):
                 msg = f"'{key}' must be a string, got {type(d[key]).__name__}"
                 raise InputError(msg)
-        rid = d.get("id")
         return cls.create(
             id=None if rid is None else str(rid),
             prompt=d.get("prompt"),
@@ -312,19 +316,54 @@ class Record:
         return attrs.evolve(self, **changes)
 
 
+def _plain(rid: str, data: dict[str, Any]) -> Record:
+    """A record of only an ``id`` and ``data`` (no reserved key but ``id``), built without running the converters.
+
+    What ``Record(id=rid, data=data)`` builds, at a third of the cost; :meth:`Record.from_dict`
+    reads most input lines this way.
+    """
+    new = _NEW(Record)
+    _SET_ID(new, rid)
+    _SET_PROMPT(new, None)
+    _SET_MESSAGES(new, None)
+    _SET_RESPONSE(new, None)
+    _SET_DATA(new, freeze(data))
+    _SET_LINEAGE(new, _NO_LINEAGE)
+    return new
+
+
+_NEW = object.__new__
+_SET_ID, _SET_PROMPT, _SET_MESSAGES, _SET_RESPONSE, _SET_DATA, _SET_LINEAGE = (
+    Record.__dict__[a.name].__set__ for a in attrs.fields(Record)
+)
+
 _ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode  # what json.dumps does, built once
 
-_FIELDS: dict[type, tuple[str, ...]] = {}
+_COPIERS: dict[tuple[type, str], Any] = {}
+
+
+def _copier(cls: type, field: str) -> Any:
+    """Build ``copy(inst, value)`` for ``cls``: a new instance with ``field`` set to ``value``, the others shared.
+
+    The function is generated once per class and field, with each slot's own setter, which
+    is about twice as fast as a loop over the field names.
+    """
+    names = [a.name for a in attrs.fields(cls)]
+    ns: dict[str, Any] = {"_new": object.__new__, "cls": cls}
+    body = ["def copy(inst, value):", "    new = _new(cls)"]
+    for i, name in enumerate(names):
+        slot = next(c.__dict__[name] for c in cls.__mro__ if name in c.__dict__)  # the slot's member descriptor
+        ns[f"set{i}"] = slot.__set__
+        body.append(f"    set{i}(new, value)" if name == field else f"    set{i}(new, inst.{name})")
+    body.append("    return new")
+    exec("\n".join(body), ns)  # noqa: S102 - code built from the class's own attribute names
+    return ns["copy"]
 
 
 def _copy(inst: Any, field: str, value: Any) -> Any:
     """Return a copy of a frozen attrs value with one field replaced, skipping converters."""
-    cls = type(inst)
-    names = _FIELDS.get(cls)
-    if names is None:
-        names = _FIELDS[cls] = tuple(a.name for a in attrs.fields(cls))
-    new = object.__new__(cls)
-    setattr_ = object.__setattr__
-    for name in names:
-        setattr_(new, name, value if name == field else getattr(inst, name))
-    return new
+    key = (type(inst), field)
+    copy = _COPIERS.get(key)
+    if copy is None:
+        copy = _COPIERS[key] = _copier(*key)
+    return copy(inst, value)

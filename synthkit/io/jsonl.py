@@ -19,6 +19,29 @@ __all__ = ["BadLine", "decode_line", "iter_records", "JsonlWriter", "OnBadLine",
 
 OnBadLine = Literal["stop", "skip"]
 
+try:  # orjson (the ``test`` and ``view`` extras) parses a line about three times as fast; the standard library reads the same values
+    from orjson import loads as _fast_loads
+except ImportError:  # pragma: no cover - without orjson every line takes the standard library's path
+    _fast_loads = None
+
+
+def _has_float(value: Any) -> bool:
+    """Whether a parsed value holds a float anywhere: orjson reads an integer beyond 64 bits as one, so such a line is read again by the standard library."""
+    t = type(value)
+    if t is float:
+        return True
+    if t is dict:
+        value = value.values()
+    elif t is not list:
+        return False
+    for v in value:
+        tv = type(v)
+        if tv is str or tv is int or tv is bool or v is None:
+            continue
+        if tv is float or _has_float(v):
+            return True
+    return False
+
 
 @attrs.frozen
 class BadLine:
@@ -87,6 +110,18 @@ def decode_line(raw: bytes, lineno: int, path: str) -> Record | BadLine | None:
     """
     if not raw.strip():
         return None
+    if _fast_loads is not None:
+        try:
+            obj = _fast_loads(raw)
+        except ValueError:
+            obj = None  # the standard library's reading below names what is wrong (or reads what orjson refuses: NaN, lone surrogates)
+        if obj is not None and not _has_float(obj):
+            if type(obj) is dict and obj.get("id") is None:
+                obj["id"] = content_id([lineno, obj])
+            try:
+                return Record.from_dict(obj)
+            except (InputError, TypeError, ValueError):
+                pass
     try:
         line = raw.decode("utf-8")
     except UnicodeDecodeError as exc:

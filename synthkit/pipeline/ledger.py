@@ -111,7 +111,7 @@ class RunLedger:
         else:
             self.summary.count(item)
             if self._rej is not None:
-                self._rej.write(item.to_dict())
+                self._rej.write_line(item.to_json())
         self._watch(item)
         self._tell()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections
+import json
 import re
 import time
 from collections.abc import Iterable, Sequence
@@ -18,6 +19,8 @@ __all__ = ["TAMPERED", "Outcome", "Summary", "count_table", "reason_key"]
 Status = Literal["dropped", "failed"]
 #: how a verdict's reason starts when the response interfered with its grading
 TAMPERED = "tampered:"
+
+_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode  # what the rejects writer's json.dumps does
 
 
 @attrs.frozen
@@ -56,6 +59,12 @@ class Outcome:
             "attempts": self.attempts,
         }
         return d
+
+    def to_json(self) -> str:
+        """Return the rejects-file line (without the newline): the JSON of :meth:`to_dict`, encoded without thawing the record."""
+        d = self.record._json() if self.record is not None else {}  # noqa: SLF001 - the record's frozen JSON form
+        d["reject"] = {"status": self.status, "step": self.step, "reason": self.reason, "kind": self.kind, "attempts": self.attempts}
+        return _ENCODE(d)
 
 
 _VOLATILE = re.compile(r"(?<!\w)'(?:[^'\\]|\\.)*'(?!\w)|\"(?:[^\"\\]|\\.)*\"|\b[0-9a-f]{8,}\b|(?<![\w.])-?\d+(?:[.,]\d+)*(?:/\d+)?(?![\w])")

@@ -31,7 +31,7 @@ def test_registered_through_the_entry_point():
     """Installing the package registers the `litellm` teacher through the `synthkit` entry point."""
     plugins = load_plugins()
     entry = plugins.registries["teachers"].entry("litellm")
-    assert entry.plugin == "litellm" and entry.factory is LiteLLMTeacher
+    assert entry.plugin == "litellm" and entry.factory.__synthkit_target__.load() is LiteLLMTeacher
 
 
 async def test_litellm_teacher_passes_conformance(openai_server):

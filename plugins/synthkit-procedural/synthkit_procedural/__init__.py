@@ -8,11 +8,8 @@ final answer against the record's. :mod:`.plugin` registers both with synthkit.
 
 from __future__ import annotations
 
-from .answers import extract_final_answer, same_answer
-from .families import FAMILIES, Family
-from .problem import Problem, Solution
-from .teacher import ProceduralTeacher
-from .verifier import FinalAnswerVerifier
+import importlib
+from typing import Any
 
 __version__ = "0.1.0"
 
@@ -26,3 +23,26 @@ __all__ = [
     "extract_final_answer",
     "same_answer",
 ]
+
+#: Where each name lives: imported on first use, so that loading the plugin (as every command
+#: does) imports no family.
+_PARTS = {
+    "FAMILIES": "families",
+    "Family": "families",
+    "FinalAnswerVerifier": "verifier",
+    "Problem": "problem",
+    "ProceduralTeacher": "teacher",
+    "Solution": "problem",
+    "extract_final_answer": "answers",
+    "same_answer": "answers",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _PARTS.get(name)
+    if module is None:
+        msg = f"module {__name__!r} has no attribute {name!r}"
+        raise AttributeError(msg)
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
