@@ -91,7 +91,7 @@ def add_commands(cli: click.Group) -> None:
         """Verified vs unverified data, steered vs uniform generation, and recursive training, measured on a student.
 
         The full study (``synthkit student-study --json R.json``: 3 seeds, tiny-transformer) takes
-        about 770 s of CPU, in two processes; see docs/student.md.
+        about 6 minutes on 2 free cores (720 s of CPU in two processes); see docs/student.md.
 
         Example:
 
