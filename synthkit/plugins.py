@@ -21,6 +21,7 @@ import attrs
 import pluggy
 
 from synthkit import hookspecs
+from synthkit._lazy import exports as lazy_exports  # for plugin faces (docs/plugins.md)
 from synthkit._specs import remember
 from synthkit.errors import DuplicateNameError, OptionError, PluginLoadError, SynthkitError, UnknownNameError
 
@@ -44,6 +45,7 @@ __all__ = [
     "get_tool",
     "get_student",
     "lazy",
+    "lazy_exports",
     "resolve",
 ]
 

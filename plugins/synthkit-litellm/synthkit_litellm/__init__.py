@@ -11,11 +11,8 @@ retry policy are the only ones in charge.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
-
 from synthkit import hookimpl
-from synthkit.plugins import lazy
+from synthkit.plugins import lazy, lazy_exports
 
 __all__ = ["LiteLLMTeacher", "register_teachers", "import_litellm", "mask_key", "NO_KEY"]
 
@@ -30,11 +27,4 @@ def register_teachers(register):
     register("litellm", lazy("synthkit_litellm.teacher", "LiteLLMTeacher"), summary="any litellm provider (lazy import; synthkit's retries and limits)")
 
 
-def __getattr__(name: str) -> Any:
-    module = _PARTS.get(name)
-    if module is None:
-        msg = f"module {__name__!r} has no attribute {name!r}"
-        raise AttributeError(msg)
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
+__getattr__, __dir__ = lazy_exports(__name__, _PARTS, globals())

@@ -6,8 +6,7 @@ llama-cpp-python is imported only when a teacher is built.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from synthkit.plugins import lazy_exports
 
 __all__ = ["BUNDLED_MODEL", "LlamaCppTeacher", "model_file"]
 
@@ -15,11 +14,4 @@ __all__ = ["BUNDLED_MODEL", "LlamaCppTeacher", "model_file"]
 _PARTS = dict.fromkeys(__all__, "teacher")
 
 
-def __getattr__(name: str) -> Any:
-    module = _PARTS.get(name)
-    if module is None:
-        msg = f"module {__name__!r} has no attribute {name!r}"
-        raise AttributeError(msg)
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
+__getattr__, __dir__ = lazy_exports(__name__, _PARTS, globals())

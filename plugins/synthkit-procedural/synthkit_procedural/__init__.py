@@ -8,8 +8,7 @@ final answer against the record's. :mod:`.plugin` registers both with synthkit.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from synthkit.plugins import lazy_exports
 
 __version__ = "0.1.0"
 
@@ -38,11 +37,4 @@ _PARTS = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _PARTS.get(name)
-    if module is None:
-        msg = f"module {__name__!r} has no attribute {name!r}"
-        raise AttributeError(msg)
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
+__getattr__, __dir__ = lazy_exports(__name__, _PARTS, globals())

@@ -6,10 +6,8 @@ only when the engine runs, so listing plugins stays fast.
 
 from __future__ import annotations
 
-from typing import Any
-
 from synthkit import hookimpl
-from synthkit.plugins import lazy
+from synthkit.plugins import lazy, lazy_exports
 
 __all__ = ["RayEngine", "register_engines"]
 
@@ -24,10 +22,4 @@ def register_engines(register):
     )
 
 
-def __getattr__(name: str) -> Any:
-    if name == "RayEngine":
-        from .engine import RayEngine
-
-        return RayEngine
-    msg = f"module 'synthkit_ray' has no attribute {name!r}"
-    raise AttributeError(msg)
+__getattr__, __dir__ = lazy_exports(__name__, {"RayEngine": "engine"}, globals())
