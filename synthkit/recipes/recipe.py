@@ -224,17 +224,21 @@ class _Builder:
         except SynthkitError as exc:
             raise self.located(exc, (*path, kind), opts, (*path, kind)) from None
 
-    def step(self, value: Any, path: Path_) -> tuple[Any, str]:
-        kinds = [*GENERATORS, *_CHECKS]
-        if isinstance(value, str):
-            value = {value: None}
+    def headed(self, value: Any, path: Path_, kinds: list[str], noun: str, example: str) -> tuple[str, Any]:
+        """The kind (a step's or stage's first key, one of ``kinds``) and its value; errors list the kinds."""
         if not isinstance(value, dict) or not value:
-            raise self.fail(path, f"a step is a mapping whose first key is one of {', '.join(kinds)}, e.g. '- verify: math'")
+            raise self.fail(path, f"a {noun} is a mapping whose first key is one of {', '.join(kinds)}{example}")
         kind, head = next(iter(value.items()))
         if kind not in kinds:
             close = difflib.get_close_matches(str(kind), kinds, n=1, cutoff=0.5)
             hint = f"; did you mean {close[0]!r}?" if close else ""
-            raise self.fail((*path, kind), f"unknown step {kind!r}{hint} steps: {', '.join(kinds)} (the step's kind comes first)", key=True)
+            raise self.fail((*path, kind), f"unknown {noun} {kind!r}{hint} {noun}s: {', '.join(kinds)} (the {noun}'s kind comes first)", key=True)
+        return kind, head
+
+    def step(self, value: Any, path: Path_) -> tuple[Any, str]:
+        if isinstance(value, str):
+            value = {value: None}
+        kind, head = self.headed(value, path, [*GENERATORS, *_CHECKS], "step", ", e.g. '- verify: math'")
         options = {k: v for k, v in value.items() if k != kind}
         if kind in _CHECKS:
             if not isinstance(head, str):
@@ -279,14 +283,7 @@ class _Builder:
 
     def stage(self, value: Any, path: Path_) -> Stage:
         """A ``then:`` stage: ``{select|pairs|export: INPUT, output: PATH, option: value...}``."""
-        kinds = list(STAGES)
-        if not isinstance(value, dict) or not value:
-            raise self.fail(path, f"a stage is a mapping whose first key is one of {', '.join(kinds)} and names the file it reads, e.g. '- export: out.jsonl'")
-        kind, head = next(iter(value.items()))
-        if kind not in STAGES:
-            close = difflib.get_close_matches(str(kind), kinds, n=1, cutoff=0.5)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
-            raise self.fail((*path, kind), f"unknown stage {kind!r}{hint} stages: {', '.join(kinds)} (the stage's kind comes first)", key=True)
+        kind, head = self.headed(value, path, list(STAGES), "stage", " and names the file it reads, e.g. '- export: out.jsonl'")
         if not isinstance(head, str):
             raise self.fail((*path, kind), f"'{kind}:' names the file the stage reads (the sink, or an earlier stage's output), e.g. '- {kind}: out.jsonl'")
         options = self.options({k: v for k, v in value.items() if k != kind}, path)
