@@ -12,10 +12,12 @@ from __future__ import annotations
 import hashlib
 import json
 import operator
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 import attrs
+import orjson
 
 from synthkit._frozen import FrozenDict, freeze, thaw
 from synthkit.errors import InputError
@@ -244,7 +246,7 @@ class Record:
 
     def to_json(self) -> str:
         """Return one JSONL line (without the newline); keys keep a stable order."""
-        return _ENCODE(self._json())
+        return encode_line(self._json())
 
     @classmethod
     def from_json(cls, line: str) -> Record:
@@ -337,7 +339,29 @@ _SET_ID, _SET_PROMPT, _SET_MESSAGES, _SET_RESPONSE, _SET_DATA, _SET_LINEAGE = (
     Record.__dict__[a.name].__set__ for a in attrs.fields(Record)
 )
 
-_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode  # what json.dumps does, built once
+_STD_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+def encode_line(obj: Any) -> str:
+    """Return ``obj`` as one compact JSON line (no newline): what ``json.dumps(obj, ensure_ascii=False, separators=(",", ":"))`` writes.
+
+    orjson writes it, about four times as fast; where orjson could write other bytes, the
+    standard library writes it: orjson refuses (a lone surrogate, an integer beyond 64 bits),
+    or the line holds ``null`` (orjson writes NaN and infinities as ``null``, the standard
+    library as ``NaN`` and ``Infinity``) or a float under ``1e-4`` (``0.00001`` and ``1e-7``
+    where the standard library writes ``1e-05`` and ``1e-07``).
+    """
+    try:
+        out = orjson.dumps(obj, option=orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS)
+    except TypeError:
+        return _STD_ENCODE(obj)
+    if b"null" in out or b"0.0000" in out or (b"e-" in out and _SHORT_EXPONENT.search(out)):
+        return _STD_ENCODE(obj)
+    return out.decode()
+
+
+_SHORT_EXPONENT = re.compile(rb"\de-\d(?!\d)")  # orjson's 1e-7; the standard library writes 1e-07
+
 
 _COPIERS: dict[tuple[type, str], Any] = {}
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import collections
-import json
 import re
 import time
 from collections.abc import Iterable, Sequence
@@ -12,15 +11,13 @@ from typing import Any, Literal
 import attrs
 
 from synthkit.interfaces import MixReport
-from synthkit.records import Record
+from synthkit.records import Record, encode_line
 
 __all__ = ["TAMPERED", "Outcome", "Summary", "count_table", "reason_key"]
 
 Status = Literal["dropped", "failed"]
 #: how a verdict's reason starts when the response interfered with its grading
 TAMPERED = "tampered:"
-
-_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode  # what the rejects writer's json.dumps does
 
 
 @attrs.frozen
@@ -64,7 +61,7 @@ class Outcome:
         """Return the rejects-file line (without the newline): the JSON of :meth:`to_dict`, encoded without thawing the record."""
         d = self.record._json() if self.record is not None else {}  # noqa: SLF001 - the record's frozen JSON form
         d["reject"] = {"status": self.status, "step": self.step, "reason": self.reason, "kind": self.kind, "attempts": self.attempts}
-        return _ENCODE(d)
+        return encode_line(d)
 
 
 _VOLATILE = re.compile(r"(?<!\w)'(?:[^'\\]|\\.)*'(?!\w)|\"(?:[^\"\\]|\\.)*\"|\b[0-9a-f]{8,}\b|(?<![\w.])-?\d+(?:[.,]\d+)*(?:/\d+)?(?![\w])")

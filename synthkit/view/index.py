@@ -25,15 +25,11 @@ from pathlib import Path
 from typing import Any
 
 import attrs
+from orjson import JSONDecodeError as _DecodeError
+from orjson import loads as _loads  # about three times as fast as the standard library
 
 from synthkit.errors import InputError
 
-try:  # orjson (the ``view`` extra) parses about three times as fast; the standard library does the same job
-    from orjson import JSONDecodeError as _DecodeError
-    from orjson import loads as _loads
-except ImportError:  # pragma: no cover - without the extra
-    from json import JSONDecodeError as _DecodeError
-    from json import loads as _loads
 
 __all__ = ["COLUMNS", "FACETS", "Index", "build_index", "index_path", "open_index", "read_line"]
 

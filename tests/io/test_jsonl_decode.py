@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from synthkit.io import jsonl
 from synthkit.io.jsonl import decode_line
 from synthkit.pipeline.summary import Outcome
-from synthkit.records import RESERVED_KEYS, Record
+from synthkit.records import RESERVED_KEYS, Record, encode_line
 from tests.strategies import data_keys, json_values, records
 
 # JSON the orjson path must hand back to the standard library: integers past 64 bits,
@@ -27,10 +27,8 @@ line_objects = st.dictionaries(st.sampled_from(sorted(RESERVED_KEYS)) | data_key
 
 
 def _slow(raw: bytes, lineno: int) -> object:
-    """Decode with the standard library only (as without orjson installed)."""
-    with pytest.MonkeyPatch.context() as m:
-        m.setattr(jsonl, "_fast_loads", None)
-        return decode_line(raw, lineno, "in.jsonl")
+    """Decode with the standard library only."""
+    return None if not raw.strip() else jsonl._decode_standard(raw, lineno, "in.jsonl")
 
 
 def _same(a: object, b: object) -> bool:
@@ -77,3 +75,16 @@ def test_outcome_line_equals_json_of_its_dict(record, status, reason, attempts):
     out = Outcome(status, "near-dedup", reason, record, kind="x", attempts=attempts)
     assert out.to_json() == json.dumps(out.to_dict(), ensure_ascii=False, separators=(",", ":"))
     assert Outcome("failed", "source", "bad", None).to_json() == json.dumps(Outcome("failed", "source", "bad", None).to_dict(), ensure_ascii=False, separators=(",", ":"))
+
+
+@given(obj=st.dictionaries(st.text(max_size=5), odd_values | st.floats(-1e-3, 1e-3) | st.floats(allow_nan=True, allow_infinity=True), max_size=6))
+def test_fast_write_equals_standard_library_write(obj):
+    """Any JSON value (floats small and large, NaN, integers past 64 bits, lone surrogates) is written as ``json.dumps`` writes it."""
+    assert encode_line(obj) == json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+
+
+@pytest.mark.parametrize("value", [1e-05, -4.6e-05, 1e-07, 2.5e-300, 1e16, 1e300, 0.0001, float("nan"), float("-inf"), 2**64, "\ud800", None])
+def test_values_orjson_spells_otherwise_are_written_by_the_standard_library(value):
+    """Floats under 1e-4, NaN, infinities, big integers, lone surrogates and nulls: the standard library's spelling."""
+    obj = {"x": value, "text": "re-run 3e-5"}
+    assert encode_line(obj) == json.dumps(obj, ensure_ascii=False, separators=(",", ":"))

@@ -62,7 +62,7 @@ def record_row(seq: int, sub: str, record: Record) -> dict[str, Any]:
 
 def outcome_row(seq: int, sub: str, outcome: Outcome) -> dict[str, Any]:
     why = outcome.reason if outcome.status == "dropped" else outcome.kind
-    line = json.dumps(outcome.to_dict(), ensure_ascii=False, separators=(",", ":"))
+    line = outcome.to_json()
     return {"seq": seq, "sub": sub, "status": outcome.status, "step": outcome.step, "why": why, "json": line}
 
 
