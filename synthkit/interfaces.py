@@ -237,6 +237,11 @@ class Filter(abc.ABC):
         batch_size: how many records :meth:`check_batch` is best given at once, for a
             vectorised check whose cost per call is high (dedup); ``None`` (the default) leaves
             it to the engine (the local engine gives up to 256).
+
+    A filter in two phases (exact and near dedup) also has ``prepare(records)`` (what depends on
+    the records alone: hashes, signatures), ``decide(batch)`` (the verdicts, in input order)
+    and ``preparer(records)``: ``prepare`` as a picklable call, which the local engine runs in
+    a worker process while it decides the batch before.
     """
 
     name: str = "filter"

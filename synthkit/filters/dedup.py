@@ -26,7 +26,7 @@ import bisect
 import functools
 import itertools
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 import attrs
@@ -197,6 +197,11 @@ class ShardedExactIndex:
         return out
 
 
+def _exact_batch(ids: tuple[str, ...], reasons: tuple[str | None, ...], texts: list[str | None]) -> ExactBatch:
+    """The :class:`ExactBatch` of texts (``None`` where a record has none)."""
+    return ExactBatch(ids, tuple(0 if t is None else hash64(normalize(t)) for t in texts), reasons)
+
+
 class ExactDedup(Filter):
     """Drop records whose normalised text was seen before.
 
@@ -242,17 +247,12 @@ class ExactDedup(Filter):
 
     def prepare(self, records: Sequence[Record]) -> ExactBatch:
         """Hash each record's normalised text; depends on the records only (run it anywhere, in parallel)."""
-        ids, keys, reasons = [], [], []
-        for r in records:
-            text, error = read_text(r, self.field)
-            ids.append(r.id)
-            if text is None:
-                keys.append(0)
-                reasons.append(error)
-            else:
-                keys.append(hash64(normalize(text)))
-                reasons.append(None)
-        return ExactBatch(tuple(ids), tuple(keys), tuple(reasons))
+        return self.preparer(records)()
+
+    def preparer(self, records: Sequence[Record]) -> Callable[[], ExactBatch]:
+        """Return :meth:`prepare` of ``records`` as a call that holds only their ids and texts (it pickles small, to run in another process)."""
+        read = [read_text(r, self.field) for r in records]
+        return functools.partial(_exact_batch, tuple(r.id for r in records), tuple(None if t is not None else why for t, why in read), [t for t, _ in read])
 
     def decide(self, batch: ExactBatch, index: ExactShard | ShardedExactIndex | None = None) -> list[Verdict]:
         """Judge a prepared batch in order against ``index`` (default: this filter's own), adding its new texts.
@@ -750,6 +750,11 @@ class NearBatch:
         sig16: ``(records, num_perm)`` low 16 bits of each signature slot (``confirm="minhash"``), else ``None``.
         grams: each record's gram hashes (low 32 bits), flat (``confirm="exact"``), else ``None``.
         gram_offsets: ``gram_offsets[i]:gram_offsets[i+1]`` are record ``i``'s grams.
+        set_keys: a 64-bit hash of each record's set of grams (``confirm="exact"``), else ``None``:
+            records with the same set have the same key, so a copy of a kept record is found
+            with one lookup (and confirmed by comparing the grams).
+        repeated: ``(records, bands)``: whether another record of the batch has that band key
+            (the batch's own candidates), else ``None``.
     """
 
     ids: tuple[str, ...]
@@ -759,6 +764,8 @@ class NearBatch:
     sig16: Any = None
     grams: Any = None
     gram_offsets: Any = None
+    set_keys: Any = None
+    repeated: Any = None
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -782,6 +789,8 @@ class NearBatch:
             sig16=None if self.sig16 is None else self.sig16[idx],
             grams=g,
             gram_offsets=go,
+            set_keys=None if self.set_keys is None else self.set_keys[idx],
+            repeated=None if self.repeated is None else self.repeated[idx],  # of the whole batch: may mark more, never fewer
         )
 
 
@@ -799,6 +808,7 @@ class NearShard:
         self.shard = shard
         self.shards = shards
         self.index: BandTable | BandIndex = BandTable()
+        self.sets: BandTable | None = BandTable() if confirm == "exact" and shards == 1 else None  # gram-set key -> kept record
         self.ids: list[str] = []
         self._sig_blocks: list[np.ndarray] = []
         self._gram_chunks: list[tuple[np.ndarray, np.ndarray]] = []  # (flat grams, offsets) per store call
@@ -854,13 +864,17 @@ class NearShard:
         if stored is not None:
             self.store(*stored)
 
-    def add(self, numbers: np.ndarray, keys: np.ndarray, ids: Sequence[str], sig16: np.ndarray | None, grams: np.ndarray | None, gram_offsets: np.ndarray | None) -> None:
-        """Add kept records (with one shard): their ``(records, bands)`` band keys and what :meth:`store` keeps."""
+    def add(
+        self, numbers: np.ndarray, keys: np.ndarray, ids: Sequence[str], sig16: np.ndarray | None, grams: np.ndarray | None, gram_offsets: np.ndarray | None, set_keys: np.ndarray | None = None
+    ) -> None:
+        """Add kept records (with one shard): their ``(records, bands)`` band keys, gram-set keys and what :meth:`store` keeps."""
         import numpy as np
 
         numbers = np.asarray(numbers, dtype=np.int64)
         keys = np.asarray(keys, dtype=np.uint64)
         self.add_keys(keys.ravel(), np.repeat(numbers, keys.shape[1] if keys.ndim == 2 else 1))
+        if self.sets is not None and set_keys is not None:
+            self.sets.insert(set_keys, numbers)
         self.store(numbers, ids, sig16, grams, gram_offsets)
 
     def fetch(self, numbers: np.ndarray) -> tuple[np.ndarray | None, list[str], list[np.ndarray] | None]:
@@ -936,7 +950,10 @@ class ShardedNearIndex:
                     grams[j] = x
         return sig, ids, grams
 
-    def add(self, numbers: np.ndarray, keys: np.ndarray, ids: Sequence[str], sig16: np.ndarray | None, grams: np.ndarray | None, gram_offsets: np.ndarray | None) -> None:
+    def add(
+        self, numbers: np.ndarray, keys: np.ndarray, ids: Sequence[str], sig16: np.ndarray | None, grams: np.ndarray | None, gram_offsets: np.ndarray | None, set_keys: np.ndarray | None = None
+    ) -> None:
+        """Add kept records to their shards (gram-set keys are not kept: a sharded index finds copies by their bands)."""
         import numpy as np
 
         n = len(self.shards)
@@ -960,6 +977,98 @@ class ShardedNearIndex:
             args.append((flat[kp], owner[kp], stored) if kp.size or stored is not None else None)
         self.shards.tell("add_part", args)  # one call a shard: its keys and the records it stores
         self.size += int(numbers.size)
+
+
+@attrs.frozen(eq=False)
+class _NearHasher:
+    """What :meth:`NearDedup.prepare` computes from texts alone (a small value: it pickles in microseconds)."""
+
+    ngram: int
+    num_perm: int
+    bands: int
+    rows: int
+    confirm: str
+    engine: str
+    seed: int
+    band_mul: Any = attrs.field(init=False)
+    band_salt: Any = attrs.field(init=False)
+
+    def __attrs_post_init__(self) -> None:
+        import numpy as np
+
+        mul = 0x9E3779B97F4A7C15
+        object.__setattr__(self, "band_mul", np.array([pow(mul, self.rows - 1 - j, 1 << 64) for j in range(self.rows)], np.uint64))
+        object.__setattr__(self, "band_salt", np.array([_seeded(self.seed, 100 + b) for b in range(self.bands)], np.uint64))
+
+    def band_keys(self, sig: np.ndarray) -> np.ndarray:
+        """Return a ``(n, bands)`` array of 64-bit band keys; the band number is mixed in, so one index holds all bands."""
+        import numpy as np
+
+        from synthkit.filters.ngrams import mix64
+
+        with np.errstate(over="ignore"):
+            v = sig[:, : self.bands * self.rows].reshape(len(sig), self.bands, self.rows).astype(np.uint64)
+            acc = (v * self.band_mul).sum(axis=2, dtype=np.uint64) + self.band_salt
+            return mix64(acc)
+
+    def __call__(self, ids: tuple[str, ...], reasons: tuple[str | None, ...], texts: list[str]) -> NearBatch:
+        import numpy as np
+
+        from synthkit.filters.ngrams import ngram_hash_batch
+
+        grams, offsets = ngram_hash_batch(texts, self.ngram)
+        counts = np.diff(offsets)
+        sig16 = None
+        if texts:
+            sigs = ENGINES[self.engine](grams, offsets, self.num_perm, self.seed)
+            keys = self.band_keys(sigs)
+            if self.confirm == "minhash":
+                sig16 = sigs.astype(np.uint16)  # the low 16 bits: equal slots still estimate Jaccard (bias < 2**-16)
+        else:
+            keys = np.zeros((0, self.bands), np.uint64)
+        g = go = sets = None
+        if self.confirm == "exact":
+            g, go = _gram_sets(grams, counts)
+            sets = _set_keys(g, counts)
+        usable = np.array([why is None for why in reasons], dtype=bool) & (counts > 0)
+        return NearBatch(ids=ids, reasons=reasons, counts=counts, keys=keys, sig16=sig16, grams=g, gram_offsets=go, set_keys=sets, repeated=_repeated(keys, usable))
+
+
+def _set_keys(grams: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Return a 64-bit key per text of its (32-bit) gram hashes, whatever their order: the sum of their mixed hashes, mixed with their number.
+
+    Copies have the same key; so does nothing else but by chance (a key found is confirmed
+    by the grams). A text that repeats a gram a different number of times than a copy of its
+    set gets another key: it is found by its bands instead.
+    """
+    import numpy as np
+
+    from synthkit.filters.ngrams import mix64
+
+    total = np.zeros(counts.size, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        h = mix64(grams.astype(np.uint64) ^ np.uint64(_SET_SALT))
+        full = counts > 0
+        if full.any():
+            starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
+            total[full] = np.add.reduceat(h, starts[full])
+        return mix64(total ^ (counts.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)))
+
+
+_SET_SALT = 0x5E75E75E75E75E7
+
+
+def _repeated(keys: np.ndarray, usable: np.ndarray) -> np.ndarray:
+    """Return ``(records, bands)``: whether a band key of a usable record is also held by another usable record of the batch."""
+    import numpy as np
+
+    out = np.zeros(keys.shape, dtype=bool)
+    flat = keys[usable].ravel()
+    srt = np.sort(flat)
+    twice = srt[1:][srt[1:] == srt[:-1]]
+    if twice.size:
+        out[usable] = np.isin(flat, twice).reshape(-1, keys.shape[1])
+    return out
 
 
 class NearDedup(Filter):
@@ -1063,13 +1172,10 @@ class NearDedup(Filter):
         self.confirm = confirm
         self.engine = engine
         self.seed = seed
-        self._sign = ENGINES[engine]
         self._need = int(np.ceil(self.threshold * num_perm - 1e-9))  # equal slots needed
         self._shard = self.shard()
         self._keep = Verdict(self.name, True)
-        mul = 0x9E3779B97F4A7C15
-        self._band_mul = np.array([pow(mul, self.rows - 1 - j, 1 << 64) for j in range(self.rows)], np.uint64)
-        self._band_salt = np.array([_seeded(seed, 100 + b) for b in range(bands)], np.uint64)
+        self._hasher = _NearHasher(ngram, num_perm, bands, rows, confirm, engine, seed)
 
     @property
     def _index(self) -> BandTable | BandIndex:
@@ -1107,17 +1213,6 @@ class NearDedup(Filter):
             f"{self.expected_recall:.3f}"
         )
 
-    def _band_keys(self, sig: np.ndarray) -> np.ndarray:
-        """Return a ``(n, bands)`` array of 64-bit band keys; the band number is mixed in, so one index holds all bands."""
-        import numpy as np
-
-        from synthkit.filters.ngrams import mix64
-
-        with np.errstate(over="ignore"):
-            v = sig[:, : self.bands * self.rows].reshape(len(sig), self.bands, self.rows).astype(np.uint64)
-            acc = (v * self._band_mul).sum(axis=2, dtype=np.uint64) + self._band_salt
-            return mix64(acc)
-
     def check(self, record: Record) -> Verdict:
         """Judge one record (see :meth:`check_batch`)."""
         return self.check_batch([record])[0]
@@ -1135,34 +1230,12 @@ class NearDedup(Filter):
 
     def prepare(self, records: Sequence[Record]) -> NearBatch:
         """Compute n-gram hashes, signatures and band keys; depends on the records only (run it anywhere, in parallel)."""
-        import numpy as np
+        return self.preparer(records)()
 
-        from synthkit.filters.ngrams import ngram_hash_batch
-
+    def preparer(self, records: Sequence[Record]) -> Callable[[], NearBatch]:
+        """Return :meth:`prepare` of ``records`` as a call that holds only their ids and texts (it pickles small, to run in another process)."""
         read = [read_text(r, self.field) for r in records]
-        texts = [t or "" for t, _ in read]
-        grams, offsets = ngram_hash_batch(texts, self.ngram)
-        counts = np.diff(offsets)
-        sig16 = None
-        if len(records):
-            sigs = self._sign(grams, offsets, self.num_perm, self.seed)
-            keys = self._band_keys(sigs)
-            if self.confirm == "minhash":
-                sig16 = sigs.astype(np.uint16)  # the low 16 bits: equal slots still estimate Jaccard (bias < 2**-16)
-        else:
-            keys = np.zeros((0, self.bands), np.uint64)
-        g = go = None
-        if self.confirm == "exact":
-            g, go = _gram_sets(grams, counts)
-        return NearBatch(
-            ids=tuple(r.id for r in records),
-            reasons=tuple(None if t is not None else why for t, why in read),
-            counts=counts,
-            keys=keys,
-            sig16=sig16,
-            grams=g,
-            gram_offsets=go,
-        )
+        return functools.partial(self._hasher, tuple(r.id for r in records), tuple(None if t is not None else why for t, why in read), [t or "" for t, _ in read])
 
     def decide(self, batch: NearBatch, index: NearShard | ShardedNearIndex | None = None) -> list[Verdict]:
         """Judge a prepared batch in order against ``index`` (default: this filter's own), adding the records it keeps.
@@ -1181,19 +1254,16 @@ class NearDedup(Filter):
         for j in np.flatnonzero(~usable).tolist():
             why = batch.reasons[j]
             out[j] = Verdict(self.name, False, why) if why is not None else Verdict(self.name, True, "no words to compare")
-        u = np.flatnonzero(usable)
+        u = self._copies(batch, index, np.flatnonzero(usable), out)
         if not u.size:
             return out
         nb = self.bands
         keys = batch.keys[u]
-        flat = keys.ravel()
-        pos, nums = index.lookup(flat)
+        pos, nums = index.lookup(keys.ravel())
         hit_rec = pos // nb
         suspect = np.zeros(u.size, dtype=bool)
         suspect[hit_rec] = True
-        srt = np.sort(flat)
-        twice = srt[1:][srt[1:] == srt[:-1]]  # keys held by two records of this batch
-        repeated = np.isin(flat, twice).reshape(u.size, nb) if twice.size else np.zeros((u.size, nb), dtype=bool)
+        repeated = (batch.repeated if batch.repeated is not None else _repeated(batch.keys, usable))[u]  # keys another record of the batch holds
         suspect |= repeated.any(axis=1)
         kept = ~suspect
         if suspect.any():
@@ -1208,8 +1278,39 @@ class NearDedup(Filter):
                 g = batch.grams[at]
                 go = np.concatenate(([0], np.cumsum(hi - lo)))
             sig = None if batch.sig16 is None else batch.sig16[kept_rows]
-            index.add(numbers, keys[kept], [batch.ids[j] for j in kept_rows.tolist()], sig, g, go)
+            sets = None if batch.set_keys is None else batch.set_keys[kept_rows]
+            index.add(numbers, keys[kept], [batch.ids[j] for j in kept_rows.tolist()], sig, g, go, sets)
         return out
+
+    def _copies(self, batch: NearBatch, index: Any, u: np.ndarray, out: list[Verdict]) -> np.ndarray:
+        """Drop the rows ``u`` whose gram set is a kept record's, found by set key and confirmed by the grams; return the rows left.
+
+        What judging them would give (Jaccard 1 with the one kept record of that set, which
+        shares every band with them), at one lookup a record; an index without set keys
+        (sharded) leaves every row to judging.
+        """
+        import numpy as np
+
+        sets = getattr(index, "sets", None)
+        if batch.set_keys is None or sets is None or not len(sets) or not u.size:
+            return u
+        pos, nums = sets.lookup(batch.set_keys[u])
+        if not pos.size:
+            return u
+        order = np.lexsort((nums, pos))
+        pos, nums = pos[order], nums[order]
+        first = np.concatenate(([True], pos[1:] != pos[:-1]))  # one kept record a row (the earliest, should two keys collide)
+        pos, nums = pos[first], nums[first]
+        _, ids, grams = index.fetch(nums)
+        g, go = batch.grams, batch.gram_offsets
+        copy = np.zeros(u.size, dtype=bool)
+        for p, cid, kept in zip(pos.tolist(), ids, grams):
+            j = int(u[p])
+            q = g[go[j] : go[j + 1]]
+            if (kept.size == q.size and kept.tobytes() == q.tobytes()) or set(kept.tolist()) == set(q.tolist()):
+                out[j] = Verdict(self.name, False, f"near-duplicate of {cid} (jaccard 1.00)", score=1.0)
+                copy[p] = True
+        return u[~copy]
 
     def _judge(self, batch: NearBatch, index: Any, u: np.ndarray, keys: np.ndarray, repeated: np.ndarray, suspect: np.ndarray, kept: np.ndarray, hit_rec: np.ndarray, nums: np.ndarray, out: list[Verdict]) -> None:
         """Judge the suspects of a batch one by one, in order; mark those kept in ``kept``."""

@@ -35,6 +35,7 @@ from synthkit.interfaces import Engine
 from synthkit.pipeline.engine import ProgressReporter, Sink
 from synthkit.pipeline.ledger import RunLedger
 from synthkit.pipeline.plan import FilterStep, GeneratorStep, Plan, Step, VerifyStep
+from synthkit.pipeline.preparers import Preparers, default_workers
 from synthkit.pipeline.source import aiter_source
 from synthkit.pipeline.steps import apply_filters, run_step
 from synthkit.pipeline.summary import Summary
@@ -45,6 +46,7 @@ __all__ = ["LocalEngine"]
 _END = object()
 _SKIPPED = object()  # a record not started because the run is stopping
 _FILTER_BATCH = 256  # records a filter step checks at once (when they are there), unless its filters ask for more
+_AHEAD = 2  # batches a filter step reads before it decides the first (the others are being prepared)
 
 
 class _Block(list):  # type: ignore[type-arg] - of records and outcomes
@@ -76,6 +78,18 @@ class LocalEngine(Engine):
 
     name = "local"
 
+    def __init__(self, workers: int | None = None) -> None:
+        """Args:
+        workers: processes that prepare dedup batches (hashes, MinHash signatures) beside
+            the loop while it decides the batch before (:mod:`synthkit.pipeline.preparers`);
+            ``None``: one when this process may use two cores or more, else none; ``0``: none.
+            The output is the same either way.
+        """
+        if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 0):
+            msg = f"local engine option workers must be a whole number of at least 0, got {workers!r} (e.g. --engine-option workers=0)"
+            raise InputError(msg)
+        self.workers = workers
+
     def run(
         self,
         plan: Plan,
@@ -101,8 +115,9 @@ class LocalEngine(Engine):
     ) -> Summary:
         """Run ``plan`` to the end in the running loop; see :meth:`Engine.run`."""
         ledger = RunLedger(plan, sink, rejects=rejects, progress=progress)
+        workers = default_workers() if self.workers is None else self.workers
         with _few_collections():
-            return await _Run(plan, ledger).go()
+            return await _Run(plan, ledger, Preparers(workers)).go()
 
 
 @contextlib.contextmanager
@@ -152,9 +167,10 @@ class _Spill:
 class _Run:
     """One run of a plan: a feeder, one stage per step, and the drain into the ledger."""
 
-    def __init__(self, plan: Plan, ledger: RunLedger) -> None:
+    def __init__(self, plan: Plan, ledger: RunLedger, preparers: Preparers) -> None:
         self.plan = plan
         self.ledger = ledger
+        self.preparers = preparers
         self.ctx = plan.context
         self.error: BaseException | None = None
         self.source_error: InputError | None = None
@@ -185,6 +201,7 @@ class _Run:
             for t in tasks:
                 t.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+            self.preparers.close()
             await self._close_steps()
         return self.ledger.finish(self.error or self.source_error)
 
@@ -348,23 +365,31 @@ class _Run:
             spill.close()
 
     async def _filter_stage(self, step: FilterStep, inq: asyncio.Queue[Any], outq: asyncio.Queue[Any]) -> None:
+        """Check batches in order; while the preparers hash a batch, read the next one (up to ``_AHEAD`` batches read)."""
         done = False
         limit = _filter_limit(step)
         pending: list[Any] = []  # read, not yet checked (a block from a filter step before may be bigger than limit)
-        while not done:
-            if not pending:
-                pending.extend(_items(await inq.get()))
-            while len(pending) < limit and pending[-1] is not _END:
-                if inq.empty():
-                    await asyncio.sleep(0)  # let the step before refill the queue; a slow one is not waited for
+        ahead: collections.deque[tuple[list[Any], Any]] = collections.deque()  # read and sent to the preparers, not yet decided
+        while not done or ahead:
+            if not done:
+                if not pending:
+                    pending.extend(_items(await inq.get()))
+                while len(pending) < limit and pending[-1] is not _END:
                     if inq.empty():
-                        break
-                pending.extend(_items(inq.get_nowait()))
-            batch, pending = pending[:limit], pending[limit:]
-            if batch[-1] is _END:
-                batch.pop()
-                done = True
-            out = _Block(apply_filters(step.filters, batch))
+                        await asyncio.sleep(0)  # let the step before refill the queue; a slow one is not waited for
+                        if inq.empty():
+                            break
+                    pending.extend(_items(inq.get_nowait()))
+                batch, pending = pending[:limit], pending[limit:]
+                if batch[-1] is _END:
+                    batch.pop()
+                    done = True
+                futures = self.preparers.ahead(step.filters, [x for x in batch if isinstance(x, Record)])
+                ahead.append((batch, futures))
+                if futures is not None and not done and len(ahead) < _AHEAD:
+                    continue  # read the next batch while this one is prepared
+            batch, futures = ahead.popleft()
+            out = _Block(apply_filters(step.filters, batch, await self.preparers.results(futures)))
             if out:
                 await outq.put(out)
             await asyncio.sleep(0)

@@ -47,17 +47,17 @@ async def run_step(step: GeneratorStep | VerifyStep, record: Record, ctx: Contex
         return [failure(step.name, record, exc)]
 
 
-def check_batch(filt: Filter, records: list[Record]) -> list[Verdict | BaseException]:
+def check_batch(filt: Filter, records: list[Record], prepared: Any = None) -> list[Verdict | BaseException]:
     """Return one verdict per record, or the exception a record's check raised.
 
-    The filter's vectorised ``check_batch`` runs first; if it raises (or miscounts), each
-    record is checked alone, so only the records that raise fail. A
-    :class:`~synthkit.errors.FatalError` propagates.
+    The filter's vectorised ``check_batch`` runs first (its ``decide`` of ``prepared``, when
+    the records were prepared elsewhere); if it raises (or miscounts), each record is checked
+    alone, so only the records that raise fail. A :class:`~synthkit.errors.FatalError` propagates.
     """
     if not records:
         return []
     try:
-        verdicts = list(filt.check_batch(records))
+        verdicts = list(filt.check_batch(records) if prepared is None else filt.decide(prepared))  # type: ignore[attr-defined]
         if len(verdicts) == len(records):
             return verdicts  # type: ignore[return-value]
     except FatalError:
@@ -75,16 +75,25 @@ def check_batch(filt: Filter, records: list[Record]) -> list[Verdict | BaseExcep
     return out
 
 
-def apply_filters(filters: Sequence[Filter], batch: Sequence[Any]) -> list[Any]:
+def apply_filters(filters: Sequence[Filter], batch: Sequence[Any], prepared: Sequence[Any] | None = None) -> list[Any]:
     """Run each filter over the records of ``batch`` that passed the ones before it, in order.
 
     Returns ``batch`` with each record replaced by the record with its verdicts, or by an
     :class:`Outcome` (dropped, or failed when its check raised); other items pass through.
+
+    ``prepared[k]``, when given and not ``None``, is filter ``k``'s ``prepare`` of all the
+    records of ``batch`` (made elsewhere, e.g. in another process): the filter decides the
+    rows of those that reach it instead of preparing them again.
     """
     out = list(batch)
     alive = [i for i, x in enumerate(batch) if isinstance(x, Record)]
-    for filt in filters:
-        results = check_batch(filt, [out[i] for i in alive])
+    first = alive
+    for k, filt in enumerate(filters):
+        ready = prepared[k] if prepared is not None else None
+        if ready is not None and len(alive) != len(first):
+            at = {i: j for j, i in enumerate(first)}
+            ready = ready.take([at[i] for i in alive])
+        results = check_batch(filt, [out[i] for i in alive], ready)
         survivors = []
         for i, v in zip(alive, results):
             if not isinstance(v, Verdict):

@@ -242,3 +242,31 @@ def test_twins_found_across_index_merges():
     verdicts = run(f, base + twins, batch=16)
     assert [v.passed for v in verdicts] == [True] * 200 + [False] * 50
     assert f._index.keys.size > 0
+
+
+def _copies_of(rng: random.Random, base: list[str], k: int) -> str:
+    """A copy of a base text as is, in capitals, repeating a 5-gram (same set, other multiplicity), or with words edited."""
+    t = rng.choice(base)
+    how = rng.randrange(4)
+    if how == 1:
+        return t.upper()
+    if how == 2:
+        ws = t.split()
+        return " ".join(ws + ws[:5]) if len(ws) >= 6 else t
+    if how == 3:
+        return edit(rng, t, k)
+    return t
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(0, 2**32 - 1), st.integers(1, 40), st.integers(1, 3))
+def test_copies_found_by_their_set_key_are_judged_as_their_bands_would(seed, batch, k):
+    """A copy of a kept record found by its gram-set key gets the verdict judging its bands gives (same record named, Jaccard 1)."""
+    rng = random.Random(seed)
+    base = [doc(rng, rng.randrange(6, 30)) for _ in range(12)]
+    texts = [_copies_of(rng, base, k) if i > 3 else base[i] for i in range(80)]
+    fast = run(NearDedup(0.7), texts, batch=batch)
+    plain = NearDedup(0.7)
+    plain._shard.sets = None  # no set keys: every copy is found by its bands and judged
+    assert run(plain, texts, batch=batch) == fast
+    assert any(v.score == 1.0 for v in fast)
