@@ -389,9 +389,6 @@ class _Run:
                 if futures is not None and not done and len(ahead) < _AHEAD:
                     continue  # read the next batch while this one is prepared
             batch, futures = ahead.popleft()
-            if ahead and self.preparers.busy(futures):  # rather than wait, prepare the next batch here if the worker has not begun it
-                nxt, later = ahead[0]
-                ahead[0] = (nxt, self.preparers.steal(later, step.filters, [x for x in nxt if isinstance(x, Record)]))
             out = _Block(apply_filters(step.filters, batch, await self.preparers.results(futures)))
             if out:
                 await outq.put(out)

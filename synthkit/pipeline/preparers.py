@@ -26,8 +26,6 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import IO, TYPE_CHECKING, Any
 
-from concurrent.futures import Future as _Future
-
 if TYPE_CHECKING:
     import concurrent.futures
 
@@ -85,7 +83,6 @@ class Preparers:
         self._ready: concurrent.futures.Future[Any] | None = None
         self.sent = 0  # batches handed to the worker
         self.failed = 0  # batches prepared in place after the worker failed them
-        self.stolen = 0  # batches prepared here because the worker was still on an earlier one
 
     @property
     def ready(self) -> bool:
@@ -134,33 +131,14 @@ class Preparers:
         self.sent += 1
         return self._io.submit(self._round_trip, call)
 
-    def busy(self, futures: Sequence[Any] | None) -> bool:
-        """Whether some of these batches are not prepared yet."""
-        return futures is not None and any(not f.done() for f in futures if isinstance(f, _Future))
-
-    def steal(self, futures: Sequence[Any] | None, filters: Sequence[Any], records: Sequence[Any]) -> Sequence[Any] | None:
-        """Prepare here the batches of ``futures`` the worker has not begun (this process would wait for it otherwise)."""
-        if futures is None:
-            return None
-        out: list[Any] = []
-        for fut, filt in zip(futures, filters):
-            if isinstance(fut, _Future) and fut.cancel():
-                self.stolen += 1
-                try:
-                    fut = filt.prepare(records)
-                except Exception:  # noqa: BLE001 - its check reports it, record by record
-                    fut = None
-            out.append(fut)
-        return out
-
-    async def results(self, futures: Sequence[Any] | None) -> list[Any] | None:
+    async def results(self, futures: Sequence[concurrent.futures.Future[Any] | None] | None) -> list[Any] | None:
         """Wait for the batches :meth:`ahead` started; a failed one is ``None`` (its filter prepares in place)."""
         if futures is None:
             return None
         out: list[Any] = []
         for fut in futures:
-            if not isinstance(fut, _Future):  # None, or prepared here (:meth:`steal`)
-                out.append(fut)
+            if fut is None:
+                out.append(None)
                 continue
             try:
                 out.append(await asyncio.wrap_future(fut))
