@@ -119,6 +119,15 @@ def test_bad_workers_option_is_named():
             LocalEngine(workers=bad)
 
 
+def test_bad_workers_option_on_the_command_line(tmp_path):
+    """The command says what is wrong with `--engine-option workers=...` and how to write it, without a traceback."""
+    src = tmp_path / "in.jsonl"
+    src.write_text('{"text": "a b c d e f"}\n')
+    res = subprocess.run([SYNTHKIT, "dedup", str(src), "-o", str(tmp_path / "o.jsonl"), "--near", "0.7", "--engine-option", "workers=-1"], capture_output=True, text=True, check=False)
+    assert res.returncode != 0 and "workers must be a whole number of at least 0, got -1 (e.g. --engine-option workers=0)" in res.stderr
+    assert "Traceback" not in res.stderr and not (tmp_path / "o.jsonl").exists()
+
+
 def _children(pid: int) -> list[int]:
     out = []
     for d in os.listdir("/proc"):
