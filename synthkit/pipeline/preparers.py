@@ -158,17 +158,18 @@ class Preparers:
         self.close()
 
     def close(self) -> None:
-        """End the worker: its input closes (a batch it is on is finished first); killed if it has not ended in 5 s."""
+        """End the worker: its input closes (a batch it is on is finished first); killed if it is still starting, or has not ended in 5 s."""
         proc, self._proc = self._proc, None
         if proc is None:
             return
+        if not self.ready:
+            proc.kill()  # a run shorter than the worker's start: nothing to wait for
         if self._io is not None:
             self._io.shutdown(wait=False, cancel_futures=True)
-        for fh in (proc.stdin,):
-            try:
-                fh.close()  # type: ignore[union-attr]
-            except OSError:
-                pass
+        try:
+            proc.stdin.close()  # type: ignore[union-attr]
+        except OSError:
+            pass
         try:
             proc.wait(timeout=5)
         except subprocess.TimeoutExpired:
