@@ -349,7 +349,8 @@ def encode_line(obj: Any) -> str:
     standard library writes it: orjson refuses (a lone surrogate, an integer beyond 64 bits),
     or the line holds ``null`` (orjson writes NaN and infinities as ``null``, the standard
     library as ``NaN`` and ``Infinity``) or a float under ``1e-4`` (``0.00001`` and ``1e-7``
-    where the standard library writes ``1e-05`` and ``1e-07``).
+    where the standard library writes ``1e-05`` and ``1e-07``). Of the values the standard
+    library refuses, orjson writes UUIDs and plain enums (as their string and value).
     """
     try:
         out = orjson.dumps(obj, option=orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS)

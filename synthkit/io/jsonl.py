@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import IO, Any, Literal
 
 import attrs
+from orjson import loads as _fast_loads  # parses a line about three times as fast as the standard library, to the same values
 
 from synthkit.errors import InputError
 from synthkit.records import Record, content_id, encode_line
@@ -18,8 +19,6 @@ from synthkit.records import Record, content_id, encode_line
 __all__ = ["BadLine", "decode_line", "iter_records", "JsonlWriter", "OnBadLine", "stop_error"]
 
 OnBadLine = Literal["stop", "skip"]
-
-from orjson import loads as _fast_loads  # parses a line about three times as fast as the standard library, to the same values
 
 
 def _has_float(value: Any) -> bool:
