@@ -197,6 +197,12 @@ class ShardedExactIndex:
         return out
 
 
+def _read_texts(records: Sequence[Record], field: str | None) -> tuple[tuple[str, ...], tuple[str | None, ...], list[str | None]]:
+    """Return what a preparer keeps of ``records``: their ids, why each has no text (``None`` when it has one), and the texts (``None`` where missing)."""
+    read = [read_text(r, field) for r in records]
+    return tuple(r.id for r in records), tuple(None if t is not None else why for t, why in read), [t for t, _ in read]
+
+
 def _exact_batch(ids: tuple[str, ...], reasons: tuple[str | None, ...], texts: list[str | None]) -> ExactBatch:
     """The :class:`ExactBatch` of texts (``None`` where a record has none)."""
     return ExactBatch(ids, tuple(0 if t is None else hash64(normalize(t)) for t in texts), reasons)
@@ -251,8 +257,7 @@ class ExactDedup(Filter):
 
     def preparer(self, records: Sequence[Record]) -> Callable[[], ExactBatch]:
         """Return :meth:`prepare` of ``records`` as a call that holds only their ids and texts (it pickles small, to run in another process)."""
-        read = [read_text(r, self.field) for r in records]
-        return functools.partial(_exact_batch, tuple(r.id for r in records), tuple(None if t is not None else why for t, why in read), [t for t, _ in read])
+        return functools.partial(_exact_batch, *_read_texts(records, self.field))
 
     def decide(self, batch: ExactBatch, index: ExactShard | ShardedExactIndex | None = None) -> list[Verdict]:
         """Judge a prepared batch in order against ``index`` (default: this filter's own), adding its new texts.
@@ -754,7 +759,7 @@ class NearBatch:
             records with the same set have the same key, so a copy of a kept record is found
             with one lookup (and confirmed by comparing the grams).
         repeated: ``(records, bands)``: whether another record of the batch has that band key
-            (the batch's own candidates), else ``None``.
+            (the batch's own candidates).
     """
 
     ids: tuple[str, ...]
@@ -1011,12 +1016,12 @@ class _NearHasher:
             acc = (v * self.band_mul).sum(axis=2, dtype=np.uint64) + self.band_salt
             return mix64(acc)
 
-    def __call__(self, ids: tuple[str, ...], reasons: tuple[str | None, ...], texts: list[str]) -> NearBatch:
+    def __call__(self, ids: tuple[str, ...], reasons: tuple[str | None, ...], texts: list[str | None]) -> NearBatch:
         import numpy as np
 
         from synthkit.filters.ngrams import ngram_hash_batch
 
-        grams, offsets = ngram_hash_batch(texts, self.ngram)
+        grams, offsets = ngram_hash_batch([t or "" for t in texts], self.ngram)
         counts = np.diff(offsets)
         sig16 = None
         if texts:
@@ -1234,8 +1239,7 @@ class NearDedup(Filter):
 
     def preparer(self, records: Sequence[Record]) -> Callable[[], NearBatch]:
         """Return :meth:`prepare` of ``records`` as a call that holds only their ids and texts (it pickles small, to run in another process)."""
-        read = [read_text(r, self.field) for r in records]
-        return functools.partial(self._hasher, tuple(r.id for r in records), tuple(None if t is not None else why for t, why in read), [t or "" for t, _ in read])
+        return functools.partial(self._hasher, *_read_texts(records, self.field))
 
     def decide(self, batch: NearBatch, index: NearShard | ShardedNearIndex | None = None) -> list[Verdict]:
         """Judge a prepared batch in order against ``index`` (default: this filter's own), adding the records it keeps.
@@ -1263,7 +1267,7 @@ class NearDedup(Filter):
         hit_rec = pos // nb
         suspect = np.zeros(u.size, dtype=bool)
         suspect[hit_rec] = True
-        repeated = (batch.repeated if batch.repeated is not None else _repeated(batch.keys, usable))[u]  # keys another record of the batch holds
+        repeated = batch.repeated[u]  # keys another record of the batch holds
         suspect |= repeated.any(axis=1)
         kept = ~suspect
         if suspect.any():

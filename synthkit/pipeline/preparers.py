@@ -82,7 +82,6 @@ class Preparers:
         self._io: concurrent.futures.ThreadPoolExecutor | None = None  # one thread: the pipe's round trips, in order
         self._ready: concurrent.futures.Future[Any] | None = None
         self.sent = 0  # batches handed to the worker
-        self.failed = 0  # batches prepared in place after the worker failed them
 
     @property
     def ready(self) -> bool:
@@ -146,7 +145,6 @@ class Preparers:
                 fut.cancel()
                 raise
             except Exception as exc:  # noqa: BLE001 - the worker died, a call would not pickle: prepare in place
-                self.failed += 1
                 out.append(None)
                 if isinstance(exc, (EOFError, OSError)):
                     self._give_up()
